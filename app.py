@@ -1,0 +1,3 @@
+from coachapp import create_app
+
+app = create_app()

@@ -1,0 +1,84 @@
+"""coachapp: on-the-job coaching for customer-service teams."""
+
+import sqlite3
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from coachapp import config as settings
+from coachapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; tests pass `config` to override anything read from the environment."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_mapping(settings.DEFAULTS)
+    app.config.from_mapping(settings.from_environment(app.instance_path))
+    app.config.from_mapping(config or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.load_secret_key(app.instance_path)
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=app.config["TRUSTED_PROXIES"],
+            x_proto=app.config["TRUSTED_PROXIES"],
+            x_host=app.config["TRUSTED_PROXIES"],
+        )
+    if app.config["HTTPS"]:
+        app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-session")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from coachapp import cli, errors, security, templating
+
+    errors.register(app)
+    security.register(app)
+    templating.register(app)
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    login_manager.init_app(app)
+    babel.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from coachapp.auth.sessions import load_user
+
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.signin"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from coachapp.auth import bp as auth_bp
+    from coachapp.core import bp as core_bp
+    from coachapp.log import bp as log_bp
+    from coachapp.shadowing import bp as shadowing_bp
+
+    for blueprint in (core_bp, auth_bp, shadowing_bp, log_bp):
+        app.register_blueprint(blueprint)
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """WAL, a busy timeout and foreign keys: what SQLite needs under several workers."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

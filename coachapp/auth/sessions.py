@@ -1,0 +1,93 @@
+"""Server-side sign-in sessions: who is signed in, on which device, until when."""
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import session
+from flask_login import login_user, logout_user
+
+from coachapp.extensions import db
+from coachapp.models import LoginSession, User
+
+#: A phone left idle longer than a long shift signs in again.
+IDLE_TIMEOUT = timedelta(hours=12)
+#: However active, a session ends after a week: a lost phone stops being a way in.
+ABSOLUTE_TIMEOUT = timedelta(days=7)
+#: Writing "last seen" on every request would make each page a write; every few minutes is enough.
+TOUCH_EVERY = timedelta(minutes=5)
+
+SESSION_KEY = "sid"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_login_session(user: User) -> dict[str, object]:
+    """Store a new server-side session for `user`; returns what the cookie session must hold."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(user_id=user.id, token_hash=_hash(token)))
+    db.session.commit()
+    return {"_user_id": str(user.id), "_fresh": True, SESSION_KEY: token}
+
+
+def sign_in(user: User) -> None:
+    """Sign `user` in on this device with a fresh session (never reuse what was there before)."""
+    session.clear()
+    values = start_login_session(user)
+    login_user(user)
+    session[SESSION_KEY] = values[SESSION_KEY]
+    session.permanent = True
+
+
+def sign_out() -> None:
+    """End this device's session on the server and forget it here."""
+    token = session.get(SESSION_KEY)
+    if token:
+        db.session.execute(
+            sa.update(LoginSession)
+            .where(LoginSession.token_hash == _hash(token), LoginSession.ended_at.is_(None))
+            .values(ended_at=datetime.now(UTC))
+        )
+        db.session.commit()
+    logout_user()
+    session.clear()
+
+
+def end_all_sessions(user: User, *, keep_current: bool = False) -> int:
+    """End every session of `user` (deactivation, "sign out my other devices")."""
+    query = sa.update(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)
+    )
+    token = session.get(SESSION_KEY) if keep_current else None
+    if token:
+        query = query.where(LoginSession.token_hash != _hash(token))
+    result = db.session.execute(query.values(ended_at=datetime.now(UTC)))
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the user, only while this device's server-side session is alive."""
+    token = session.get(SESSION_KEY)
+    if not token or not user_id.isdigit():
+        return None
+    login = db.session.scalar(
+        sa.select(LoginSession).where(LoginSession.token_hash == _hash(token))
+    )
+    now = datetime.now(UTC)
+    if (
+        login is None
+        or login.user_id != int(user_id)
+        or login.ended_at is not None
+        or now - login.last_seen_at > IDLE_TIMEOUT
+        or now - login.created_at > ABSOLUTE_TIMEOUT
+        or not login.user.active
+    ):
+        return None
+    if now - login.last_seen_at > TOUCH_EVERY:
+        login.last_seen_at = now
+        db.session.commit()
+    return login.user

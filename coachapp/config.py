@@ -1,0 +1,63 @@
+"""Settings read from the environment, with defaults that are safe to run as they are."""
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in TRUE_WORDS
+
+
+def load_secret_key(instance_path: str) -> str:
+    """COACHAPP_SECRET_KEY, else a key generated once and kept in the instance folder."""
+    given = os.environ.get("COACHAPP_SECRET_KEY")
+    if given:
+        return given
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created with owner-only permissions before anything is written to it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    default_db = "sqlite:///" + str(Path(instance_path) / "coachapp.sqlite3")
+    database_url = os.environ.get("COACHAPP_DATABASE_URL", default_db)
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    if database_url.startswith(("postgres://", "postgresql://")):
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "DEMO_MODE": env_flag("COACHAPP_DEMO"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("COACHAPP_REDIS_URL", "memory://"),
+        # Behind a TLS proxy set COACHAPP_HTTPS=1: cookies become Secure and HSTS is sent.
+        "HTTPS": env_flag("COACHAPP_HTTPS"),
+        "TRUSTED_PROXIES": int(os.environ.get("COACHAPP_TRUSTED_PROXIES", "0")),
+        # Dates and times are shown, and "today" is counted, in the organisation's zone.
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("COACHAPP_TIMEZONE", "UTC"),
+    }
+
+
+DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # A CSRF token lives as long as the session, not an hour: an outbox replayed after a long time
+    # offline must still be accepted.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+    "BABEL_DEFAULT_LOCALE": "en",
+    "LANGUAGES": ["en"],
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # The cookie outlives a browser restart (a PWA is closed and reopened all day); the server
+    # decides when the session really ends (coachapp.auth.sessions).
+    "PERMANENT_SESSION_LIFETIME": 7 * 24 * 3600,
+    "MAX_CONTENT_LENGTH": 256 * 1024,
+    "RATELIMIT_HEADERS_ENABLED": True,
+}

@@ -1,0 +1,5 @@
+"""Pages that belong to no one area: the home redirect and the health check."""
+
+from coachapp.core.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,286 @@
+"""Demo data to judge coachapp by: three teams, forty agents, three months of shadowing."""
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from coachapp.extensions import db
+from coachapp.models import (
+    Behaviour,
+    Competency,
+    CompetencyKind,
+    ObservationKind,
+    Organisation,
+    Role,
+    RoleProfile,
+    Team,
+    User,
+)
+from coachapp.shadowing import service
+
+K, S, A = CompetencyKind.KNOWLEDGE, CompetencyKind.SKILL, CompetencyKind.ATTITUDE
+
+#: Role profiles: competency name, kind, and its observable behaviours.
+PROFILES: dict[str, list[tuple[str, CompetencyKind, list[str]]]] = {
+    "Contact-centre agent": [
+        ("Product and policy", K, ["Checks the knowledge base", "Explains the refund policy"]),
+        (
+            "Call handling",
+            S,
+            [
+                "Greets by name",
+                "Summarises the request",
+                "Confirms next steps",
+                "Asks before holding",
+            ],
+        ),
+        ("Customer care", A, ["Stays calm with upset callers", "Owns the problem"]),
+    ],
+    "Front desk": [
+        ("Services and prices", K, ["Knows today's offers", "Finds bookings quickly"]),
+        (
+            "Welcome",
+            S,
+            ["Greets within 10 seconds", "Makes eye contact", "Uses the guest's name"],
+        ),
+        (
+            "Service attitude",
+            A,
+            ["Offers help unasked", "Apologises without excuses", "Keeps the queue informed"],
+        ),
+    ],
+    "Field technician": [
+        ("Equipment", K, ["Names the fault in plain words", "Knows the warranty terms"]),
+        (
+            "Visit routine",
+            S,
+            [
+                "Calls ahead with arrival time",
+                "Shows the repair",
+                "Leaves the site clean",
+                "Checks with the customer before leaving",
+            ],
+        ),
+        ("Professionalism", A, ["Respects the customer's home", "Follows up on promises"]),
+    ],
+}
+
+TEAMS = [
+    ("Phone support", "Contact-centre agent"),
+    ("Reception", "Front desk"),
+    ("Field service", "Field technician"),
+]
+
+FIRST_NAMES = [
+    "Alex",
+    "Bea",
+    "Chidi",
+    "Dana",
+    "Elif",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kemi",
+    "Luca",
+    "Mina",
+    "Noah",
+    "Olga",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Amara",
+    "Bruno",
+    "Carla",
+    "Dev",
+    "Emil",
+    "Fatou",
+    "Gus",
+    "Hana",
+    "Ivo",
+    "Jade",
+    "Kofi",
+    "Lena",
+    "Milo",
+    "Nadia",
+]
+LAST_NAMES = [
+    "Adams",
+    "Berg",
+    "Costa",
+    "Diallo",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Moreau",
+    "Nguyen",
+    "Okafor",
+    "Patel",
+]
+
+STRENGTH_NOTES = [
+    "Customer left smiling; clear and warm.",
+    "Handled a tricky question without putting them on hold.",
+    "Good pace, never rushed the customer.",
+    "",
+]
+CORRECTION_NOTES = [
+    "Skipped it with the second customer when the queue grew.",
+    "Forgot it at the end of a long call.",
+    "Did it, but only after the customer asked.",
+]
+COACHED_NOTES = [
+    "Walked through it together before the next customer.",
+    "Agreed on a phrase to use every time.",
+    "Showed where to find it on the screen.",
+]
+OBSTACLE_NOTES = [
+    "The booking tool times out at busy hours.",
+    "The script asks for the account number twice.",
+    "The refund form needs a supervisor even for small amounts.",
+]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    agents: int
+    sessions: int
+    observations: int
+
+
+def has_data() -> bool:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(User)) > 0
+
+
+def load(*, now: datetime | None = None, seed: int = 7) -> DemoSummary:
+    """Create the demo organisation. Refuses a database that already holds people."""
+    if has_data():
+        raise RuntimeError("the database already holds people; demo data goes into an empty one")
+    rng = random.Random(seed)
+    now = now or datetime.now(UTC)
+    db.session.add(Organisation(name="Northwind Service", is_demo=True))
+    profiles = {name: _profile(name, comps) for name, comps in PROFILES.items()}
+    teams = [Team(name=name) for name, _ in TEAMS]
+    db.session.add_all(teams)
+
+    names = iter(_names(rng))
+    managers = [_user(next(names), Role.MANAGER) for _ in range(4)]
+    # Four managers, three teams: the last manager covers two teams, as happens on late shifts.
+    for manager, managed in zip(managers, [[0], [1], [2], [1, 2]], strict=True):
+        manager.managed_teams = [teams[i] for i in managed]
+    for _ in range(2):
+        _user(next(names), Role.TRAINER)
+    _user(next(names), Role.ADMIN)
+    agents: list[User] = []
+    for index in range(40):
+        team_index = index % 3
+        agent = _user(next(names), Role.AGENT)
+        agent.team = teams[team_index]
+        agent.role_profile = profiles[TEAMS[team_index][1]]
+        agents.append(agent)
+    db.session.commit()
+
+    sessions = observations = 0
+    for agent in agents:
+        coaches = [m for m in managers if agent.team in m.managed_teams]
+        for start in _session_starts(rng, now):
+            made = _shadow(rng, manager=rng.choice(coaches), agent=agent, start=start)
+            sessions += 1
+            observations += made
+    return DemoSummary(agents=len(agents), sessions=sessions, observations=observations)
+
+
+def _names(rng: random.Random) -> list[str]:
+    pairs = [f"{first} {rng.choice(LAST_NAMES)}" for first in FIRST_NAMES]
+    pairs += [
+        f"{first} {last}"
+        for first, last in zip(
+            ["Maria", "Marco", "Mei", "Moses"], ["Santos", "Rossi", "Lin", "Mensah"], strict=True
+        )
+    ]
+    pairs += ["Tara Lindqvist", "Theo Baptiste", "Ada Okonkwo"]
+    # Managers first, then trainers, the admin, then agents: easy to find in the demo list.
+    return pairs[40:] + pairs[:40]
+
+
+def _user(name: str, role: Role) -> User:
+    email = name.lower().replace(" ", ".") + "@example.org"
+    user = User(name=name, email=email, role=role)
+    db.session.add(user)
+    return user
+
+
+def _profile(name: str, competencies: list[tuple[str, CompetencyKind, list[str]]]) -> RoleProfile:
+    profile = RoleProfile(name=name)
+    db.session.add(profile)
+    for position, (comp_name, kind, behaviours) in enumerate(competencies):
+        competency = Competency(name=comp_name, kind=kind, position=position, role_profile=profile)
+        db.session.add(competency)
+        for b_position, behaviour in enumerate(behaviours):
+            db.session.add(Behaviour(name=behaviour, position=b_position, competency=competency))
+    return profile
+
+
+def _session_starts(rng: random.Random, now: datetime) -> list[datetime]:
+    """Three months back, every one to three weeks, on weekdays during opening hours."""
+    starts = []
+    day = (now - timedelta(days=90)).date() + timedelta(days=rng.randint(0, 10))
+    while day < now.date():
+        if day.weekday() < 5:
+            hour = rng.choice([9, 10, 11, 14, 15, 16])
+            starts.append(datetime.combine(day, time(hour, rng.randint(0, 59)), tzinfo=UTC))
+        day += timedelta(days=rng.randint(7, 21))
+    return starts
+
+
+def _shadow(rng: random.Random, *, manager: User, agent: User, start: datetime) -> int:
+    session = service.start_session(
+        manager=manager, agent=agent, client_uuid=uuid.uuid4(), now=start
+    )
+    behaviours = [b for c in agent.role_profile.competencies for b in c.behaviours]  # type: ignore[union-attr]
+    count = rng.randint(2, 7)
+    at = start
+    for _ in range(count):
+        at += timedelta(minutes=rng.randint(3, 12))
+        kind = rng.choices(list(ObservationKind), weights=[5, 3, 1])[0]
+        if kind == ObservationKind.OBSTACLE:
+            entry = service.ObservationInput(kind, None, rng.choice(OBSTACLE_NOTES), "")
+        elif kind == ObservationKind.CORRECTION:
+            entry = service.ObservationInput(
+                kind,
+                rng.choice(behaviours).id,
+                rng.choice(CORRECTION_NOTES),
+                rng.choice(COACHED_NOTES),
+            )
+        else:
+            entry = service.ObservationInput(
+                kind, rng.choice(behaviours).id, rng.choice(STRENGTH_NOTES), ""
+            )
+        service.record_observation(
+            session=session,
+            author=manager,
+            entry=entry,
+            client_uuid=uuid.uuid4(),
+            occurred_at=at,
+            now=at,
+        )
+    summary = rng.choice(["Good shift overall.", "Busy queue, kept calm throughout.", ""])
+    service.end_session(session=session, summary_note=summary, now=at + timedelta(minutes=5))
+    return count

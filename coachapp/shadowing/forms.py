@@ -1,0 +1,116 @@
+"""The forms of the shadowing screen; the CSRF token travels in a header, checked app-wide."""
+
+from datetime import UTC, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import UUID, DataRequired, Length, Optional, ValidationError
+
+from coachapp.models import NOTE_MAX_LENGTH, ObservationKind
+
+#: A phone clock a little ahead is normal; an hour ahead is a wrong clock or a forged time.
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+KIND_LABELS = {
+    ObservationKind.STRENGTH: _l("Strength"),
+    ObservationKind.CORRECTION: _l("Correction"),
+    ObservationKind.OBSTACLE: _l("Obstacle"),
+}
+
+
+def strip(value: str | None) -> str:
+    return (value or "").strip()
+
+
+class NoCsrfForm(FlaskForm):
+    class Meta:
+        # CSRFProtect checks every POST before a view runs (token in a header or a hidden field).
+        csrf = False
+
+
+class ObservationForm(NoCsrfForm):
+    kind = RadioField(
+        _l("Kind"),
+        choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
+        validators=[DataRequired(_l("Choose strength, correction or obstacle first."))],
+    )
+    behaviour_id = StringField(_l("Behaviour"), validators=[Optional()])
+    note = TextAreaField(
+        _l("Note"),
+        filters=[strip],
+        validators=[
+            Length(max=NOTE_MAX_LENGTH, message=_l("Keep the note under %(max)d characters."))
+        ],
+    )
+    coached = TextAreaField(
+        _l("What I coached"),
+        filters=[strip],
+        validators=[Length(max=NOTE_MAX_LENGTH, message=_l("Keep this under %(max)d characters."))],
+    )
+    client_uuid = HiddenField(validators=[DataRequired(), UUID()])
+    occurred_at = HiddenField(validators=[Optional()])
+
+    def __init__(self, *args: object, behaviour_ids: set[int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.allowed_behaviour_ids = behaviour_ids
+
+    @property
+    def chosen_kind(self) -> ObservationKind | None:
+        try:
+            return ObservationKind(self.kind.data)
+        except ValueError:
+            return None
+
+    @property
+    def chosen_behaviour_id(self) -> int | None:
+        return int(self.behaviour_id.data) if self.behaviour_id.data else None
+
+    def validate_behaviour_id(self, field: StringField) -> None:
+        raw = strip(field.data)
+        if not raw:
+            field.data = ""
+            return
+        if not raw.isdigit() or int(raw) not in self.allowed_behaviour_ids:
+            raise ValidationError(_l("Choose one of this agent's behaviours."))
+
+    def validate_note(self, field: TextAreaField) -> None:
+        if self.chosen_kind == ObservationKind.OBSTACLE and not field.data:
+            raise ValidationError(_l("Say in a few words what gets in the way."))
+        if not field.data and not strip(self.behaviour_id.data):
+            raise ValidationError(_l("Tap a behaviour or write a note."))
+
+    def validate_occurred_at(self, field: HiddenField) -> None:
+        if parse_phone_time(field.data) is None and field.data:
+            raise ValidationError(_l("The time of this entry was not understood."))
+        when = parse_phone_time(field.data)
+        if when and when > datetime.now(UTC) + FUTURE_TOLERANCE:
+            raise ValidationError(_l("This entry is dated in the future; check the phone's clock."))
+
+
+class EndSessionForm(NoCsrfForm):
+    summary_note = TextAreaField(
+        _l("Overall note"),
+        filters=[strip],
+        validators=[
+            Length(max=NOTE_MAX_LENGTH, message=_l("Keep the note under %(max)d characters."))
+        ],
+    )
+
+
+class StartSessionForm(NoCsrfForm):
+    client_uuid = HiddenField(validators=[DataRequired(), UUID()])
+
+
+def parse_phone_time(raw: str | None) -> datetime | None:
+    """An ISO 8601 time from the phone, as aware UTC; None when absent or not understood."""
+    if not raw:
+        return None
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    return when.astimezone(UTC)

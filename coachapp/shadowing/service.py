@@ -1,0 +1,144 @@
+"""The shadowing rules: start, log, fix, remove, end; every write idempotent on the phone's UUID."""
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from coachapp.errors import SessionEnded
+from coachapp.extensions import db
+from coachapp.models import Observation, ObservationKind, ShadowSession, User
+
+RowT = TypeVar("RowT", ShadowSession, Observation)
+
+
+@dataclass(frozen=True)
+class ObservationInput:
+    kind: ObservationKind
+    behaviour_id: int | None
+    note: str
+    coached: str
+
+
+def start_session(
+    *, manager: User, agent: User, client_uuid: uuid.UUID, now: datetime
+) -> ShadowSession:
+    """Start shadowing `agent`, or return the session this start already made or left open."""
+    existing = db.session.scalar(
+        sa.select(ShadowSession).where(
+            ShadowSession.manager_id == manager.id,
+            sa.or_(
+                ShadowSession.client_uuid == client_uuid,
+                sa.and_(ShadowSession.agent_id == agent.id, ShadowSession.ended_at.is_(None)),
+            ),
+        )
+    )
+    if existing is not None:
+        return existing
+    session = ShadowSession(
+        manager_id=manager.id, agent_id=agent.id, client_uuid=client_uuid, started_at=now
+    )
+    return _insert_once(session, lambda: _session_by_uuid(manager.id, client_uuid))
+
+
+def record_observation(
+    *,
+    session: ShadowSession,
+    author: User,
+    entry: ObservationInput,
+    client_uuid: uuid.UUID,
+    occurred_at: datetime,
+    now: datetime,
+) -> tuple[Observation, bool]:
+    """Add an entry to an open session; returns (observation, created). A replay creates nothing."""
+    existing = _observation_by_uuid(author.id, client_uuid)
+    if existing is not None:
+        return existing, False
+    if not session.is_open:
+        raise SessionEnded()
+    observation = Observation(
+        session_id=session.id,
+        author_id=author.id,
+        agent_id=session.agent_id,
+        kind=entry.kind,
+        behaviour_id=entry.behaviour_id,
+        note=entry.note,
+        coached=entry.coached if entry.kind == ObservationKind.CORRECTION else "",
+        client_uuid=client_uuid,
+        occurred_at=occurred_at,
+        recorded_at=now,
+    )
+    stored = _insert_once(observation, lambda: _observation_by_uuid(author.id, client_uuid))
+    return stored, stored is observation
+
+
+def update_observation(
+    *, observation: Observation, entry: ObservationInput, now: datetime
+) -> Observation:
+    """Fix an entry while its session is still open."""
+    if not observation.session.is_open:
+        raise SessionEnded()
+    observation.kind = entry.kind
+    observation.behaviour_id = entry.behaviour_id
+    observation.note = entry.note
+    observation.coached = entry.coached if entry.kind == ObservationKind.CORRECTION else ""
+    observation.updated_at = now
+    db.session.commit()
+    return observation
+
+
+def remove_observation(*, observation: Observation) -> None:
+    """Take an entry back while its session is still open (the undo after a quick save)."""
+    if not observation.session.is_open:
+        raise SessionEnded()
+    db.session.delete(observation)
+    db.session.commit()
+
+
+def end_session(*, session: ShadowSession, summary_note: str, now: datetime) -> ShadowSession:
+    """Close the session; its summary lands in the agent's log. Ending twice changes nothing."""
+    if session.is_open:
+        session.ended_at = now
+        session.summary_note = summary_note
+        db.session.commit()
+    return session
+
+
+def count_by_kind(observations: list[Observation]) -> dict[ObservationKind, int]:
+    counts = Counter(o.kind for o in observations)
+    return {kind: counts.get(kind, 0) for kind in ObservationKind}
+
+
+def _insert_once(row: RowT, find_existing: Callable[[], RowT | None]) -> RowT:
+    """Insert `row`; if a concurrent request stored the same UUID first, return that one instead."""
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = find_existing()
+        if existing is None:
+            raise
+        return existing
+    return row
+
+
+def _session_by_uuid(manager_id: int, client_uuid: uuid.UUID) -> ShadowSession | None:
+    return db.session.scalar(
+        sa.select(ShadowSession).where(
+            ShadowSession.manager_id == manager_id, ShadowSession.client_uuid == client_uuid
+        )
+    )
+
+
+def _observation_by_uuid(author_id: int, client_uuid: uuid.UUID) -> Observation | None:
+    return db.session.scalar(
+        sa.select(Observation).where(
+            Observation.author_id == author_id, Observation.client_uuid == client_uuid
+        )
+    )

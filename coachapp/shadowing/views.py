@@ -1,0 +1,248 @@
+"""The manager's shift: Today, starting a session, logging entries, fixing them, ending."""
+
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, redirect, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from coachapp.extensions import db
+from coachapp.htmx import is_fragment_request, render
+from coachapp.models import (
+    Observation,
+    ObservationKind,
+    ShadowSession,
+    User,
+    order_for_reading,
+)
+from coachapp.roles import role_required
+from coachapp.scope import coachable_agent_or_404, own_session_or_404, visible_agents
+from coachapp.shadowing import service
+from coachapp.shadowing.forms import (
+    EndSessionForm,
+    ObservationForm,
+    StartSessionForm,
+    parse_phone_time,
+)
+
+bp = Blueprint("shadowing", __name__)
+manager_only = role_required("manager")
+
+
+@bp.get("/today")
+@login_required
+@manager_only
+def today() -> Response:
+    """The manager's start page: open sessions and agents, recently shadowed first."""
+    last_shadowed = (
+        sa.select(sa.func.max(ShadowSession.started_at))
+        .where(ShadowSession.agent_id == User.id, ShadowSession.manager_id == current_user.id)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        visible_agents(current_user)
+        .add_columns(last_shadowed.label("last_shadowed"))
+        .where(User.active.is_(True))
+        .order_by(last_shadowed.desc().nulls_last(), User.name)
+    ).all()
+    open_sessions = db.session.scalars(
+        sa.select(ShadowSession)
+        .where(ShadowSession.manager_id == current_user.id, ShadowSession.ended_at.is_(None))
+        .order_by(ShadowSession.started_at.desc())
+    ).all()
+    return render(
+        "shadowing/today.html",
+        "shadowing/today.html",
+        agents=rows,
+        open_sessions=open_sessions,
+        start_form=StartSessionForm(),
+    )
+
+
+@bp.post("/agents/<int:agent_id>/sessions")
+@login_required
+@manager_only
+def start(agent_id: int) -> Response:
+    """Start shadowing an agent (one tap); a repeated tap opens the same session."""
+    agent = coachable_agent_or_404(current_user, agent_id)
+    form = StartSessionForm()
+    client_uuid = uuid.UUID(form.client_uuid.data) if form.validate() else uuid.uuid4()
+    session = service.start_session(
+        manager=current_user, agent=agent, client_uuid=client_uuid, now=_now()
+    )
+    return redirect(url_for("shadowing.session", session_id=session.id), code=303)
+
+
+@bp.get("/sessions/<int:session_id>")
+@login_required
+@manager_only
+def session(session_id: int) -> Response:
+    """The shadowing screen, or the summary once the session has ended."""
+    shadow = own_session_or_404(current_user, session_id)
+    if not shadow.is_open:
+        return render(
+            "shadowing/summary.html",
+            "shadowing/summary.html",
+            shadow=shadow,
+            ordered=order_for_reading(shadow.observations),
+            counts=service.count_by_kind(shadow.observations),
+        )
+    return _capture_page(shadow, _observation_form(shadow, formdata=None))
+
+
+@bp.post("/sessions/<int:session_id>/observations")
+@login_required
+@manager_only
+def add_observation(session_id: int) -> Response:
+    """Save one entry; htmx gets the capture area back with the entry at the top of the list."""
+    shadow = own_session_or_404(current_user, session_id)
+    form = _observation_form(shadow)
+    if not form.validate():
+        return _capture_page(shadow, form, status=422)
+    observation, _created = service.record_observation(
+        session=shadow,
+        author=current_user,
+        entry=_entry_from(form),
+        client_uuid=uuid.UUID(form.client_uuid.data),
+        occurred_at=parse_phone_time(form.occurred_at.data) or _now(),
+        now=_now(),
+    )
+    if not is_fragment_request():
+        return redirect(url_for("shadowing.session", session_id=shadow.id), code=303)
+    return _capture_page(shadow, _observation_form(shadow, formdata=None), just_saved=observation)
+
+
+@bp.get("/observations/<int:observation_id>/edit")
+@login_required
+@manager_only
+def edit_observation(observation_id: int) -> Response:
+    """The form to fix one entry in place."""
+    observation = _own_observation_or_404(observation_id)
+    form = _observation_form(observation.session, formdata=None, obj=observation)
+    return _entry_editor(observation, form)
+
+
+@bp.post("/observations/<int:observation_id>")
+@login_required
+@manager_only
+def update_observation(observation_id: int) -> Response:
+    """Save a fixed entry."""
+    observation = _own_observation_or_404(observation_id)
+    form = _observation_form(observation.session)
+    if not form.validate():
+        return _entry_editor(observation, form, status=422)
+    service.update_observation(observation=observation, entry=_entry_from(form), now=_now())
+    if not is_fragment_request():
+        return redirect(url_for("shadowing.session", session_id=observation.session_id), code=303)
+    return render("shadowing/_entry.html", "shadowing/_entry.html", entry=observation)
+
+
+@bp.get("/observations/<int:observation_id>")
+@login_required
+@manager_only
+def show_observation(observation_id: int) -> Response:
+    """One entry as it appears in the running list (used by Cancel while fixing it)."""
+    observation = _own_observation_or_404(observation_id)
+    if not is_fragment_request():
+        return redirect(url_for("shadowing.session", session_id=observation.session_id))
+    return render("shadowing/_entry.html", "shadowing/_entry.html", entry=observation)
+
+
+@bp.post("/observations/<int:observation_id>/delete")
+@login_required
+@manager_only
+def remove_observation(observation_id: int) -> Response:
+    """Take an entry back while the session is open."""
+    observation = _own_observation_or_404(observation_id)
+    session_id = observation.session_id
+    service.remove_observation(observation=observation)
+    if is_fragment_request():
+        return Response("", status=200)
+    return redirect(url_for("shadowing.session", session_id=session_id), code=303)
+
+
+@bp.post("/sessions/<int:session_id>/end")
+@login_required
+@manager_only
+def end(session_id: int) -> Response:
+    """End the session; the summary is stored and shown on the agent's page."""
+    shadow = own_session_or_404(current_user, session_id)
+    form = EndSessionForm()
+    if not form.validate():
+        return _capture_page(
+            shadow, _observation_form(shadow, formdata=None), end_form=form, status=422
+        )
+    service.end_session(session=shadow, summary_note=form.summary_note.data or "", now=_now())
+    return redirect(url_for("shadowing.session", session_id=shadow.id), code=303)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _observation_form(
+    shadow: ShadowSession, formdata: object = "request", obj: Observation | None = None
+) -> ObservationForm:
+    profile = shadow.agent.role_profile
+    behaviour_ids = {b.id for c in profile.competencies for b in c.behaviours} if profile else set()
+    kwargs: dict[str, object] = {"behaviour_ids": behaviour_ids, "obj": obj}
+    if formdata is None:
+        kwargs["formdata"] = None
+    form = ObservationForm(**kwargs)
+    if formdata is None:
+        form.client_uuid.data = str(uuid.uuid4())
+        if obj is not None:
+            form.kind.data = obj.kind.value
+            form.behaviour_id.data = str(obj.behaviour_id or "")
+    return form
+
+
+def _entry_from(form: ObservationForm) -> service.ObservationInput:
+    kind = form.chosen_kind
+    assert kind is not None  # validated
+    return service.ObservationInput(
+        kind=kind,
+        behaviour_id=form.chosen_behaviour_id,
+        note=form.note.data or "",
+        coached=form.coached.data or "",
+    )
+
+
+def _own_observation_or_404(observation_id: int) -> Observation:
+    observation = db.session.get(Observation, observation_id)
+    if observation is None or observation.author_id != current_user.id:
+        abort(404)
+    own_session_or_404(current_user, observation.session_id)
+    return observation
+
+
+def _capture_page(
+    shadow: ShadowSession,
+    form: ObservationForm,
+    status: int = 200,
+    just_saved: Observation | None = None,
+    end_form: EndSessionForm | None = None,
+) -> Response:
+    return render(
+        "shadowing/session.html",
+        "shadowing/_capture.html",
+        status=status,
+        shadow=shadow,
+        form=form,
+        end_form=end_form or EndSessionForm(formdata=None),
+        just_saved=just_saved,
+        kinds=list(ObservationKind),
+    )
+
+
+def _entry_editor(observation: Observation, form: ObservationForm, status: int = 200) -> Response:
+    return render(
+        "shadowing/edit_entry.html",
+        "shadowing/_entry_form.html",
+        status=status,
+        entry=observation,
+        form=form,
+        shadow=observation.session,
+    )

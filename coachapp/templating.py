@@ -1,0 +1,54 @@
+"""What every template can use: the signed-in person, demo mode, htmx settings."""
+
+import json
+import uuid
+from typing import Any
+
+from flask import Flask, current_app
+from flask_babel import format_datetime, format_timedelta, get_locale
+from flask_login import current_user
+
+from coachapp.models import ObservationKind, Role
+
+# htmx 2 would inject a <style> element (blocked by our CSP) and can evaluate strings; both off.
+# 422 and 409 answers carry a form with its error message, so they are swapped in like a 200.
+HTMX_CONFIG = json.dumps(
+    {
+        "includeIndicatorStyles": False,
+        "allowEval": False,
+        "allowScriptTags": False,
+        "selfRequestsOnly": True,
+        "historyCacheSize": 0,
+        "responseHandling": [
+            {"code": "204", "swap": False},
+            {"code": "[23]..", "swap": True},
+            {"code": "422", "swap": True},
+            {"code": "409", "swap": True},
+            {"code": "[45]..", "swap": False, "error": True},
+        ],
+    }
+)
+
+
+def demo_mode_on() -> bool:
+    from coachapp.auth.demo import demo_sign_in_available
+
+    return demo_sign_in_available()
+
+
+def register(app: Flask) -> None:
+    @app.context_processor
+    def common() -> dict[str, Any]:
+        return {
+            "htmx_config": HTMX_CONFIG,
+            "demo_mode": demo_mode_on(),
+            "Role": Role,
+            "kinds": ObservationKind,
+            "locale": str(get_locale() or "en"),
+            "new_uuid": uuid.uuid4,
+            "current_user": current_user,
+            "config": current_app.config,
+        }
+
+    app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt)
+    app.jinja_env.filters["ago"] = lambda delta: format_timedelta(delta, add_direction=True)

@@ -1,0 +1,40 @@
+// coachapp's page behaviour: the session clock and the phone's time on each entry.
+// No inline scripts anywhere (strict CSP): everything the pages do lives here.
+"use strict";
+
+function formatElapsed(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const two = (n) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}:${two(m)}:${two(s)}` : `${two(m)}:${two(s)}`;
+}
+
+function tickRunningClocks() {
+  for (const el of document.querySelectorAll("[data-running-since]")) {
+    const since = Date.parse(el.dataset.runningSince);
+    if (!Number.isNaN(since)) el.textContent = formatElapsed(Date.now() - since);
+  }
+}
+
+// The phone's own clock says when an entry happened, even if it reaches the server later.
+function stampPhoneTime(event) {
+  const form = event.target.closest ? event.target.closest("form") : null;
+  const field = form && form.querySelector("[data-phone-time]");
+  if (field && event.detail && event.detail.parameters) {
+    event.detail.parameters[field.name] = new Date().toISOString();
+  }
+}
+
+function stampOnPlainSubmit(event) {
+  const field = event.target.querySelector && event.target.querySelector("[data-phone-time]");
+  if (field) field.value = new Date().toISOString();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  tickRunningClocks();
+  setInterval(tickRunningClocks, 1000);
+});
+document.addEventListener("htmx:configRequest", stampPhoneTime);
+document.addEventListener("submit", stampOnPlainSubmit, true);

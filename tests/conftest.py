@@ -1,0 +1,272 @@
+"""Shared fixtures: the app on each database backend, a clean database per test, and personas.
+
+The suite runs on SQLite always and on PostgreSQL when COACHAPP_TEST_POSTGRES_URL is set (CI
+sets it, and under CI a missing PostgreSQL fails the run instead of skipping).
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from coachapp import create_app
+from coachapp.extensions import db
+from coachapp.models import (
+    Behaviour,
+    Competency,
+    CompetencyKind,
+    Observation,
+    ObservationKind,
+    Organisation,
+    Role,
+    RoleProfile,
+    ShadowSession,
+    Team,
+    User,
+)
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get("COACHAPP_TEST_POSTGRES_URL")
+
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if IN_CI and not POSTGRES_URL:
+        raise pytest.UsageError(
+            "CI=true needs COACHAPP_TEST_POSTGRES_URL: PostgreSQL may not be skipped"
+        )
+
+
+def _database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if backend == "postgresql":
+        assert POSTGRES_URL
+        return POSTGRES_URL
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+def make_app(database_url: str, **overrides: object) -> Flask:
+    config: dict[str, object] = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "DEMO_MODE": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": "localhost",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """One app per database backend, its schema created once for the whole run."""
+    app = make_app(_database_url(request.param, tmp_path_factory))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(backend_app: Flask) -> Iterator[Flask]:
+    """The app with an empty database; every table is emptied after the test."""
+    with backend_app.app_context():
+        yield backend_app
+        db.session.remove()
+        _empty_all_tables()
+
+
+def _empty_all_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+# --- the people of the tests -------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """A small organisation: two teams, one role profile, a person of every kind."""
+
+    org: Organisation
+    team_a: Team
+    team_b: Team
+    profile: RoleProfile
+    other_profile: RoleProfile
+    behaviours: list[Behaviour]
+    foreign_behaviour: Behaviour
+    manager_maria: User
+    manager_mo: User
+    agent_alex: User
+    agent_bo: User
+    trainer_tara: User
+    admin_ada: User
+
+
+def _profile(name: str, behaviour_names: list[str]) -> RoleProfile:
+    profile = RoleProfile(name=name)
+    competency = Competency(name=f"{name} skills", kind=CompetencyKind.SKILL, role_profile=profile)
+    for position, behaviour_name in enumerate(behaviour_names):
+        competency.behaviours.append(Behaviour(name=behaviour_name, position=position))
+    db.session.add(profile)
+    return profile
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    """Northwind with team A (Maria's) and team B (Mo's), each with one agent."""
+    org = Organisation(name="Northwind")
+    team_a, team_b = Team(name="Phones"), Team(name="Desk")
+    profile = _profile("Contact-centre agent", ["Greets by name", "Confirms next steps"])
+    other = _profile("Field technician", ["Calls ahead"])
+
+    def person(name: str, role: Role, **kwargs: object) -> User:
+        user = User(name=name, role=role, email=f"{name.split()[0].lower()}@example.org", **kwargs)
+        db.session.add(user)
+        return user
+
+    maria = person("Maria Santos", Role.MANAGER)
+    mo = person("Mo Mensah", Role.MANAGER)
+    maria.managed_teams = [team_a]
+    mo.managed_teams = [team_b]
+    alex = person("Alex Adams", Role.AGENT, team=team_a, role_profile=profile)
+    bo = person("Bo Berg", Role.AGENT, team=team_b, role_profile=profile)
+    tara = person("Tara Lindqvist", Role.TRAINER)
+    ada = person("Ada Okonkwo", Role.ADMIN)
+    db.session.add_all([org, team_a, team_b])
+    db.session.commit()
+    behaviours = list(profile.competencies[0].behaviours)
+    return World(
+        org,
+        team_a,
+        team_b,
+        profile,
+        other,
+        behaviours,
+        other.competencies[0].behaviours[0],
+        maria,
+        mo,
+        alex,
+        bo,
+        tara,
+        ada,
+    )
+
+
+@pytest.fixture
+def manager_maria(world: World) -> User:
+    """A manager of team A (Phones), where agent Alex works."""
+    return world.manager_maria
+
+
+@pytest.fixture
+def manager_mo(world: World) -> User:
+    """A manager of team B (Desk): Alex is outside his teams."""
+    return world.manager_mo
+
+
+@pytest.fixture
+def agent_alex(world: World) -> User:
+    """An agent of team A, coached against the contact-centre profile."""
+    return world.agent_alex
+
+
+@pytest.fixture
+def trainer_tara(world: World) -> User:
+    """A trainer: follows every agent's follow-ups, writes no observations."""
+    return world.trainer_tara
+
+
+@pytest.fixture
+def admin_ada(world: World) -> User:
+    """An admin: runs the organisation's set-up, reads no coaching records."""
+    return world.admin_ada
+
+
+class Auth:
+    """Signs a test client in as a person, the way a finished sign-in leaves the session."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, user: User) -> None:
+        from coachapp.auth.sessions import start_login_session
+
+        with self.client.application.test_request_context():
+            token = start_login_session(user)
+        with self.client.session_transaction() as session:
+            session.clear()
+            session.update(token)
+
+    def logout(self) -> None:
+        with self.client.session_transaction() as session:
+            session.clear()
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
+
+
+# --- factories ---------------------------------------------------------------------------
+
+
+def make_session(manager: User, agent: User, **overrides: object) -> ShadowSession:
+    values: dict[str, object] = {
+        "manager_id": manager.id,
+        "agent_id": agent.id,
+        "client_uuid": uuid.uuid4(),
+        "started_at": datetime.now(UTC),
+    }
+    values.update(overrides)
+    shadow = ShadowSession(**values)
+    db.session.add(shadow)
+    db.session.commit()
+    return shadow
+
+
+def make_observation(shadow: ShadowSession, **overrides: object) -> Observation:
+    now = datetime.now(UTC)
+    values: dict[str, object] = {
+        "session_id": shadow.id,
+        "author_id": shadow.manager_id,
+        "agent_id": shadow.agent_id,
+        "kind": ObservationKind.STRENGTH,
+        "note": "Clear and warm greeting.",
+        "client_uuid": uuid.uuid4(),
+        "occurred_at": now,
+        "recorded_at": now,
+    }
+    values.update(overrides)
+    observation = Observation(**values)
+    db.session.add(observation)
+    db.session.commit()
+    return observation
+
+
+SCREENSHOTS = Path(__file__).parent / "e2e" / "screenshots"

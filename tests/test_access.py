@@ -1,0 +1,147 @@
+"""Every route, every persona: who gets the page, who is sent to sign in, who meets a 404.
+
+A new route without a row in ACCESS fails test_every_route_is_in_the_access_table.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from flask import url_for
+from flask.testing import FlaskClient
+
+from tests.conftest import Auth, World, make_observation, make_session
+
+PERSONAS = ["anonymous", "agent", "manager", "other_manager", "trainer", "admin"]
+SIGN_IN = 302  # Flask-Login sends anonymous people to the sign-in page
+
+
+@dataclass
+class Ids:
+    agent: int
+    session: int
+    observation: int
+
+
+@dataclass
+class Route:
+    method: str
+    url: Callable[[Ids], str]
+    expected: dict[str, int]
+    data: Callable[[World], dict[str, str]] = field(default=lambda world: {})
+
+
+def everyone(status: int, **exceptions: int) -> dict[str, int]:
+    return {persona: exceptions.get(persona, status) for persona in PERSONAS}
+
+
+def only(persona_status: dict[str, int], anonymous: int = SIGN_IN) -> dict[str, int]:
+    answers = everyone(404, anonymous=anonymous)
+    answers.update(persona_status)
+    return answers
+
+
+def observation_data(world: World) -> dict[str, str]:
+    return {
+        "kind": "strength",
+        "behaviour_id": str(world.behaviours[0].id),
+        "client_uuid": str(uuid.uuid4()),
+    }
+
+
+ACCESS: dict[str, Route] = {
+    "core.home": Route("GET", lambda ids: url_for("core.home"), everyone(302)),
+    "core.healthz": Route("GET", lambda ids: url_for("core.healthz"), everyone(200)),
+    "static": Route("GET", lambda ids: url_for("static", filename="css/app.css"), everyone(200)),
+    "auth.signin": Route("GET", lambda ids: url_for("auth.signin"), everyone(302, anonymous=200)),
+    # Demo sign-in does not exist unless demo mode is on.
+    "auth.demo_signin": Route("POST", lambda ids: url_for("auth.demo_signin"), everyone(404)),
+    "auth.signout": Route(
+        "POST", lambda ids: url_for("auth.signout"), everyone(303, anonymous=302)
+    ),
+    "log.agent": Route(
+        "GET",
+        lambda ids: url_for("log.agent", agent_id=ids.agent),
+        only({"agent": 200, "manager": 200, "trainer": 200}),
+    ),
+    "log.people": Route(
+        "GET",
+        lambda ids: url_for("log.people"),
+        only({"manager": 200, "other_manager": 200, "trainer": 200}),
+    ),
+    "shadowing.today": Route(
+        "GET", lambda ids: url_for("shadowing.today"), only({"manager": 200, "other_manager": 200})
+    ),
+    "shadowing.start": Route(
+        "POST",
+        lambda ids: url_for("shadowing.start", agent_id=ids.agent),
+        only({"manager": 303}),
+        lambda world: {"client_uuid": str(uuid.uuid4())},
+    ),
+    "shadowing.session": Route(
+        "GET",
+        lambda ids: url_for("shadowing.session", session_id=ids.session),
+        only({"manager": 200}),
+    ),
+    "shadowing.add_observation": Route(
+        "POST",
+        lambda ids: url_for("shadowing.add_observation", session_id=ids.session),
+        only({"manager": 303}),
+        observation_data,
+    ),
+    "shadowing.edit_observation": Route(
+        "GET",
+        lambda ids: url_for("shadowing.edit_observation", observation_id=ids.observation),
+        only({"manager": 200}),
+    ),
+    "shadowing.show_observation": Route(
+        "GET",
+        lambda ids: url_for("shadowing.show_observation", observation_id=ids.observation),
+        only({"manager": 302}),
+    ),
+    "shadowing.update_observation": Route(
+        "POST",
+        lambda ids: url_for("shadowing.update_observation", observation_id=ids.observation),
+        only({"manager": 303}),
+        observation_data,
+    ),
+    "shadowing.remove_observation": Route(
+        "POST",
+        lambda ids: url_for("shadowing.remove_observation", observation_id=ids.observation),
+        only({"manager": 303}),
+    ),
+    "shadowing.end": Route(
+        "POST", lambda ids: url_for("shadowing.end", session_id=ids.session), only({"manager": 303})
+    ),
+}
+
+
+def test_every_route_is_in_the_access_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - ACCESS.keys() == set(), "add the new routes to ACCESS"
+    assert ACCESS.keys() - endpoints == set(), "ACCESS names routes that no longer exist"
+
+
+def persona_user(world: World, persona: str):  # type: ignore[no-untyped-def]
+    return {
+        "agent": world.agent_alex,
+        "manager": world.manager_maria,
+        "other_manager": world.manager_mo,
+        "trainer": world.trainer_tara,
+        "admin": world.admin_ada,
+    }.get(persona)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("endpoint", sorted(ACCESS))
+def test_access(endpoint: str, persona: str, client: FlaskClient, auth: Auth, world: World):
+    shadow = make_session(world.manager_maria, world.agent_alex)
+    observation = make_observation(shadow, behaviour_id=world.behaviours[0].id)
+    ids = Ids(agent=world.agent_alex.id, session=shadow.id, observation=observation.id)
+    user = persona_user(world, persona)
+    if user is not None:
+        auth.login(user)
+    route = ACCESS[endpoint]
+    response = client.open(route.url(ids), method=route.method, data=route.data(world))
+    assert response.status_code == route.expected[persona], response.get_data(as_text=True)[:300]
