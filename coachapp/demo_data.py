@@ -3,15 +3,18 @@
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from coachapp.extensions import db
+from coachapp.followups import service as followups
+from coachapp.followups.service import current_ladder
 from coachapp.models import (
     Behaviour,
     Competency,
     CompetencyKind,
+    FollowUp,
     ObservationKind,
     Organisation,
     Role,
@@ -19,6 +22,7 @@ from coachapp.models import (
     Team,
     User,
 )
+from coachapp.scheduling import Ladder, Outcome
 from coachapp.shadowing import service
 
 K, S, A = CompetencyKind.KNOWLEDGE, CompetencyKind.SKILL, CompetencyKind.ATTITUDE
@@ -157,6 +161,13 @@ OBSTACLE_NOTES = [
     "The refund form needs a supervisor even for small amounts.",
 ]
 
+CHECK_NOTES = {
+    Outcome.SUSTAINED: ["Did it every time, without thinking.", "Natural now.", ""],
+    Outcome.PARTLY: ["Did it with most customers, not when rushed.", "Started it, did not finish."],
+    Outcome.SLIPPED: ["Back to the old way during the rush.", "Skipped it twice in a row."],
+    Outcome.NO_CHANCE: ["Quiet shift, the situation did not come up.", ""],
+}
+
 
 @dataclass(frozen=True)
 class DemoSummary:
@@ -197,14 +208,54 @@ def load(*, now: datetime | None = None, seed: int = 7) -> DemoSummary:
         agents.append(agent)
     db.session.commit()
 
-    sessions = observations = 0
+    plan = []
     for agent in agents:
         coaches = [m for m in managers if agent.team in m.managed_teams]
-        for start in _session_starts(rng, now):
-            made = _shadow(rng, manager=rng.choice(coaches), agent=agent, start=start)
-            sessions += 1
-            observations += made
-    return DemoSummary(agents=len(agents), sessions=sessions, observations=observations)
+        plan += [(start, agent, rng.choice(coaches)) for start in _session_starts(rng, now)]
+    plan.sort(key=lambda planned: planned[0])
+
+    # Walk the three months day by day, so that checks and new corrections happen in order.
+    ladder = current_ladder()
+    observations = 0
+    day = plan[0][0].date() if plan else now.date()
+    while day <= now.date():
+        _do_due_checks(rng, day=day, today=now.date(), ladder=ladder)
+        for start, agent, manager in [p for p in plan if p[0].date() == day]:
+            observations += _shadow(rng, manager=manager, agent=agent, start=start)
+        day += timedelta(days=1)
+    return DemoSummary(agents=len(agents), sessions=len(plan), observations=observations)
+
+
+def _do_due_checks(rng: random.Random, *, day: date, today: date, ladder: Ladder) -> None:
+    """Managers do most checks on time; a few slip by, so Today has some overdue ones."""
+    due = db.session.scalars(
+        sa.select(FollowUp).where(FollowUp.outcome.is_(None), FollowUp.due_on == day)
+    ).all()
+    for followup in due:
+        # Older checks all got done, a day or three late at worst; of the last two weeks' checks a
+        # few are still waiting, which is what a real Today looks like.
+        recent = (today - day).days <= 14
+        delay = rng.choice([0, 0, 0, 0, 1, 2, 3] + ([99] if recent else []))
+        done_on = day + timedelta(days=delay)
+        if done_on >= today:
+            continue
+        item = followup.focus_item
+        manager = item.opened_by
+        outcome = rng.choices(list(Outcome), weights=[65, 15, 10, 10])[0]
+        followups.record_outcome(
+            followup=followup,
+            author=manager,
+            entry=followups.OutcomeInput(
+                outcome=outcome,
+                observed_on=done_on,
+                note=rng.choice(CHECK_NOTES[outcome]),
+                coached=rng.choice(COACHED_NOTES) if outcome == Outcome.SLIPPED else "",
+                client_uuid=uuid.uuid4(),
+            ),
+            ladder=ladder,
+            today=today,
+            now=datetime.combine(done_on, time(12), tzinfo=UTC),
+        )
 
 
 def _names(rng: random.Random) -> list[str]:

@@ -2,11 +2,12 @@
 
 import enum
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from coachapp import scheduling
 from coachapp.extensions import db
 
 
@@ -263,3 +264,166 @@ class LoginSession(db.Model):
     ended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     user: so.Mapped[User] = so.relationship()
+
+
+class FocusItem(db.Model):
+    """One behaviour one agent is working on, opened by a correction and re-observed on a ladder.
+
+    The state columns mirror scheduling.ItemState; the item's follow-ups hold every outcome, so
+    the state can always be rebuilt by replaying them (scheduling.replay).
+    """
+
+    __table_args__ = (
+        # One open item per agent and behaviour: a second correction is a slip of the first.
+        sa.Index(
+            "uq_focus_item_open",
+            "agent_id",
+            "behaviour_id",
+            unique=True,
+            sqlite_where=sa.text("status != 'closed'"),
+            postgresql_where=sa.text("status != 'closed'"),
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    agent_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    behaviour_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("behaviour.id"))
+    #: The correction that opened the item.
+    opening_observation_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("observation.id", ondelete="SET NULL")
+    )
+    opened_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
+    opened_on: so.Mapped[date]
+    level: so.Mapped[int] = so.mapped_column(default=0)
+    resume_level: so.Mapped[int | None]
+    streak: so.Mapped[int] = so.mapped_column(default=0)
+    lapses: so.Mapped[int] = so.mapped_column(default=0)
+    last_coached_on: so.Mapped[date]
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default=scheduling.ACTIVE, index=True)
+    #: Three lapses: the trainer looks for causes in the work itself.
+    escalated: so.Mapped[bool] = so.mapped_column(default=False)
+    due_on: so.Mapped[date | None] = so.mapped_column(index=True)
+    #: The gap in days that produced due_on (for the on-time window).
+    due_gap: so.Mapped[int | None]
+
+    agent: so.Mapped[User] = so.relationship(foreign_keys=[agent_id])
+    opened_by: so.Mapped[User] = so.relationship(foreign_keys=[opened_by_id])
+    behaviour: so.Mapped[Behaviour] = so.relationship()
+    opening_observation: so.Mapped[Observation | None] = so.relationship()
+    followups: so.Mapped[list["FollowUp"]] = so.relationship(
+        back_populates="focus_item", order_by="FollowUp.sequence", cascade="all, delete-orphan"
+    )
+
+    @property
+    def state(self) -> scheduling.ItemState:
+        return scheduling.ItemState(
+            level=self.level,
+            resume_level=self.resume_level,
+            streak=self.streak,
+            lapses=self.lapses,
+            last_coached_on=self.last_coached_on,
+            opened_on=self.opened_on,
+            status=self.status,
+            escalated=self.escalated,
+            due_on=self.due_on,
+            due_gap=self.due_gap,
+        )
+
+    @state.setter
+    def state(self, state: scheduling.ItemState) -> None:
+        self.level = state.level
+        self.resume_level = state.resume_level
+        self.streak = state.streak
+        self.lapses = state.lapses
+        self.last_coached_on = state.last_coached_on
+        self.status = state.status
+        self.escalated = state.escalated
+        self.due_on = state.due_on
+        self.due_gap = state.due_gap
+
+    @property
+    def pending(self) -> "FollowUp | None":
+        """The check waiting to be done, if the item is not closed."""
+        return next((f for f in reversed(self.followups) if f.outcome is None), None)
+
+    @property
+    def recorded(self) -> list["FollowUp"]:
+        return [f for f in self.followups if f.outcome is not None]
+
+
+class FollowUp(db.Model):
+    """One scheduled re-observation of a focus item: its due date, and once done its outcome."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("focus_item_id", "sequence"),
+        sa.UniqueConstraint("author_id", "client_uuid"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    focus_item_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("focus_item.id", ondelete="CASCADE"), index=True
+    )
+    #: 1 for the first check of the item, 2 for the next, ...
+    sequence: so.Mapped[int]
+    due_on: so.Mapped[date] = so.mapped_column(index=True)
+    gap: so.Mapped[int]
+    #: The ladder level the check was scheduled at ("check level + 1 of len(gaps)").
+    level: so.Mapped[int]
+    outcome: so.Mapped[scheduling.Outcome | None] = so.mapped_column(
+        _enum(scheduling.Outcome, "followup_outcome")
+    )
+    observed_on: so.Mapped[date | None]
+    on_time: so.Mapped[bool | None]
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    coached: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    author_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+    client_uuid: so.Mapped[uuid.UUID | None] = so.mapped_column(sa.Uuid)
+    #: Set when a correction during shadowing recorded this check as a slip.
+    observation_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("observation.id", ondelete="SET NULL")
+    )
+    recorded_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    focus_item: so.Mapped[FocusItem] = so.relationship(back_populates="followups")
+    author: so.Mapped[User | None] = so.relationship()
+
+
+class PushSubscription(db.Model):
+    """A browser's Web Push endpoint for one person's reminders."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    endpoint: so.Mapped[str] = so.mapped_column(sa.String(1000), unique=True)
+    p256dh: so.Mapped[str] = so.mapped_column(sa.String(200))
+    auth: so.Mapped[str] = so.mapped_column(sa.String(100))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReminderSent(db.Model):
+    """Claims one day's reminder for one person before it is sent, so that runs on several
+    machines at once send it once."""
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "sent_on"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
+    sent_on: so.Mapped[date]
+    due_count: so.Mapped[int]
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarFeed(db.Model):
+    """A manager's secret calendar URL; only its token's hash is kept; a new token revokes it."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), unique=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class AppKey(db.Model):
+    """Keys the app makes for itself on first use (the VAPID pair), shared by every process."""
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    value: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

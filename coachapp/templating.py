@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import format_datetime, format_timedelta, get_locale
+from flask_babel import format_date, format_datetime, format_timedelta, get_locale
 from flask_login import current_user
 
 from coachapp.models import ObservationKind, Role
@@ -51,4 +51,5 @@ def register(app: Flask) -> None:
         }
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt)
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt)
     app.jinja_env.filters["ago"] = lambda delta: format_timedelta(delta, add_direction=True)

@@ -11,6 +11,8 @@ import pytest
 from flask import url_for
 from flask.testing import FlaskClient
 
+from coachapp.followups.service import apply_correction, current_ladder
+from coachapp.models import ObservationKind
 from tests.conftest import Auth, World, make_observation, make_session
 
 PERSONAS = ["anonymous", "agent", "manager", "other_manager", "trainer", "admin"]
@@ -22,6 +24,7 @@ class Ids:
     agent: int
     session: int
     observation: int
+    followup: int
 
 
 @dataclass
@@ -114,6 +117,17 @@ ACCESS: dict[str, Route] = {
     "shadowing.end": Route(
         "POST", lambda ids: url_for("shadowing.end", session_id=ids.session), only({"manager": 303})
     ),
+    "followups.check": Route(
+        "GET",
+        lambda ids: url_for("followups.check", followup_id=ids.followup),
+        only({"manager": 200}),
+    ),
+    "followups.record": Route(
+        "POST",
+        lambda ids: url_for("followups.record", followup_id=ids.followup),
+        only({"manager": 303}),
+        lambda world: {"outcome": "no_chance", "client_uuid": str(uuid.uuid4())},
+    ),
 }
 
 
@@ -138,7 +152,17 @@ def persona_user(world: World, persona: str):  # type: ignore[no-untyped-def]
 def test_access(endpoint: str, persona: str, client: FlaskClient, auth: Auth, world: World):
     shadow = make_session(world.manager_maria, world.agent_alex)
     observation = make_observation(shadow, behaviour_id=world.behaviours[0].id)
-    ids = Ids(agent=world.agent_alex.id, session=shadow.id, observation=observation.id)
+    correction = make_observation(
+        shadow, kind=ObservationKind.CORRECTION, behaviour_id=world.behaviours[1].id
+    )
+    item = apply_correction(correction, current_ladder())
+    assert item is not None and item.pending is not None
+    ids = Ids(
+        agent=world.agent_alex.id,
+        session=shadow.id,
+        observation=observation.id,
+        followup=item.pending.id,
+    )
     user = persona_user(world, persona)
     if user is not None:
         auth.login(user)

@@ -8,6 +8,7 @@ from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import UUID, DataRequired, Length, Optional, ValidationError
 
+from coachapp import clock
 from coachapp.models import NOTE_MAX_LENGTH, ObservationKind
 
 #: A phone clock a little ahead is normal; an hour ahead is a wrong clock or a forged time.
@@ -85,7 +86,7 @@ class ObservationForm(NoCsrfForm):
         if parse_phone_time(field.data) is None and field.data:
             raise ValidationError(_l("The time of this entry was not understood."))
         when = parse_phone_time(field.data)
-        if when and when > datetime.now(UTC) + FUTURE_TOLERANCE:
+        if when and when > clock.now() + FUTURE_TOLERANCE:
             raise ValidationError(_l("This entry is dated in the future; check the phone's clock."))
 
 

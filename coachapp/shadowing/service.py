@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from coachapp.errors import SessionEnded
 from coachapp.extensions import db
+from coachapp.followups.service import apply_correction, current_ladder, withdraw_correction
 from coachapp.models import Observation, ObservationKind, ShadowSession, User
 
 RowT = TypeVar("RowT", ShadowSession, Observation)
@@ -74,7 +75,10 @@ def record_observation(
         recorded_at=now,
     )
     stored = _insert_once(observation, lambda: _observation_by_uuid(author.id, client_uuid))
-    return stored, stored is observation
+    created = stored is observation
+    if created:
+        apply_correction(stored, current_ladder())
+    return stored, created
 
 
 def update_observation(
@@ -83,12 +87,19 @@ def update_observation(
     """Fix an entry while its session is still open."""
     if not observation.session.is_open:
         raise SessionEnded()
+    ladder = current_ladder()
+    before = (observation.kind, observation.behaviour_id)
+    ladder_changed = (entry.kind, entry.behaviour_id) != before
+    if ladder_changed:
+        withdraw_correction(observation, ladder)
     observation.kind = entry.kind
     observation.behaviour_id = entry.behaviour_id
     observation.note = entry.note
     observation.coached = entry.coached if entry.kind == ObservationKind.CORRECTION else ""
     observation.updated_at = now
     db.session.commit()
+    if ladder_changed:
+        apply_correction(observation, ladder)
     return observation
 
 
@@ -96,6 +107,7 @@ def remove_observation(*, observation: Observation) -> None:
     """Take an entry back while its session is still open (the undo after a quick save)."""
     if not observation.session.is_open:
         raise SessionEnded()
+    withdraw_correction(observation, current_ladder())
     db.session.delete(observation)
     db.session.commit()
 

@@ -1,14 +1,17 @@
 """The manager's shift: Today, starting a session, logging entries, fixing them, ending."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from coachapp import clock
+from coachapp.errors import SessionEnded
 from coachapp.extensions import db
+from coachapp.followups.service import current_ladder, due_checks
 from coachapp.htmx import is_fragment_request, render
 from coachapp.models import (
     Observation,
@@ -52,9 +55,13 @@ def today() -> Response:
         .where(ShadowSession.manager_id == current_user.id, ShadowSession.ended_at.is_(None))
         .order_by(ShadowSession.started_at.desc())
     ).all()
+    today_date = clock.today()
     return render(
         "shadowing/today.html",
         "shadowing/today.html",
+        due=due_checks(current_user, today_date),
+        today=today_date,
+        ladder=current_ladder(),
         agents=rows,
         open_sessions=open_sessions,
         start_form=StartSessionForm(),
@@ -101,14 +108,20 @@ def add_observation(session_id: int) -> Response:
     form = _observation_form(shadow)
     if not form.validate():
         return _capture_page(shadow, form, status=422)
-    observation, _created = service.record_observation(
-        session=shadow,
-        author=current_user,
-        entry=_entry_from(form),
-        client_uuid=uuid.UUID(form.client_uuid.data),
-        occurred_at=parse_phone_time(form.occurred_at.data) or _now(),
-        now=_now(),
-    )
+    now = _now()
+    try:
+        observation, _created = service.record_observation(
+            session=shadow,
+            author=current_user,
+            entry=_entry_from(form),
+            client_uuid=uuid.UUID(form.client_uuid.data),
+            occurred_at=parse_phone_time(form.occurred_at.data) or now,
+            now=now,
+        )
+    except SessionEnded as refusal:
+        # The form comes back with the manager's typing and the reason beside it.
+        form.note.errors.append(refusal.message)
+        return _capture_page(shadow, form, status=refusal.status_code)
     if not is_fragment_request():
         return redirect(url_for("shadowing.session", session_id=shadow.id), code=303)
     return _capture_page(shadow, _observation_form(shadow, formdata=None), just_saved=observation)
@@ -133,7 +146,11 @@ def update_observation(observation_id: int) -> Response:
     form = _observation_form(observation.session)
     if not form.validate():
         return _entry_editor(observation, form, status=422)
-    service.update_observation(observation=observation, entry=_entry_from(form), now=_now())
+    try:
+        service.update_observation(observation=observation, entry=_entry_from(form), now=_now())
+    except SessionEnded as refusal:
+        form.note.errors.append(refusal.message)
+        return _entry_editor(observation, form, status=refusal.status_code)
     if not is_fragment_request():
         return redirect(url_for("shadowing.session", session_id=observation.session_id), code=303)
     return render("shadowing/_entry.html", "shadowing/_entry.html", entry=observation)
@@ -179,7 +196,7 @@ def end(session_id: int) -> Response:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _observation_form(
@@ -234,6 +251,9 @@ def _capture_page(
         end_form=end_form or EndSessionForm(formdata=None),
         just_saved=just_saved,
         kinds=list(ObservationKind),
+        due=due_checks(current_user, clock.today(), agent_id=shadow.agent_id),
+        today=clock.today(),
+        ladder=current_ladder(),
     )
 
 

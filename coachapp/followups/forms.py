@@ -1,0 +1,51 @@
+"""The re-observation form: four outcome buttons, an optional note, what was coached on a slip."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import UUID, DataRequired, Length, Optional, ValidationError
+
+from coachapp.models import NOTE_MAX_LENGTH
+from coachapp.scheduling import Outcome
+from coachapp.shadowing.forms import NoCsrfForm, parse_phone_time, strip
+
+OUTCOME_LABELS = {
+    Outcome.SUSTAINED: _l("Sustained"),
+    Outcome.PARTLY: _l("Partly"),
+    Outcome.SLIPPED: _l("Slipped"),
+    Outcome.NO_CHANCE: _l("No chance"),
+}
+
+
+class OutcomeForm(NoCsrfForm):
+    outcome = StringField(
+        _l("Outcome"), validators=[DataRequired(_l("Tap one of the four outcomes."))]
+    )
+    note = TextAreaField(
+        _l("Note"),
+        filters=[strip],
+        validators=[
+            Length(max=NOTE_MAX_LENGTH, message=_l("Keep the note under %(max)d characters."))
+        ],
+    )
+    coached = TextAreaField(
+        _l("What I coached"),
+        filters=[strip],
+        validators=[Length(max=NOTE_MAX_LENGTH, message=_l("Keep this under %(max)d characters."))],
+    )
+    client_uuid = HiddenField(validators=[DataRequired(), UUID()])
+    occurred_at = HiddenField(validators=[Optional()])
+
+    @property
+    def chosen_outcome(self) -> Outcome | None:
+        try:
+            return Outcome(self.outcome.data)
+        except ValueError:
+            return None
+
+    def validate_outcome(self, field: StringField) -> None:
+        if self.chosen_outcome is None:
+            raise ValidationError(_l("Tap one of the four outcomes."))
+
+    def validate_occurred_at(self, field: HiddenField) -> None:
+        if field.data and parse_phone_time(field.data) is None:
+            raise ValidationError(_l("The time of this check was not understood."))

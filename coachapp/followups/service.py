@@ -1,0 +1,250 @@
+"""Focus items and their follow-ups in the database, driven by the pure ladder in scheduling.py."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from coachapp import scheduling
+from coachapp.clock import local_date
+from coachapp.errors import DomainError
+from coachapp.extensions import db
+from coachapp.models import FocusItem, FollowUp, Observation, ObservationKind, Organisation, User
+
+
+class AlreadyRecorded(DomainError):
+    message = _l("This check was already recorded. Its result is shown below.")
+
+
+class ItemIsClosed(DomainError):
+    message = _l("This focus item is closed: the behaviour holds and needs no more checks.")
+
+
+class OutcomeInFuture(DomainError):
+    status_code = 422
+    message = _l("A check cannot be dated in the future.")
+
+
+class OutcomeBeforeOpening(DomainError):
+    status_code = 422
+    message = _l("A check cannot be dated before the correction that opened it.")
+
+
+def ladder_of(org: Organisation | None) -> scheduling.Ladder:
+    if org is None:
+        return scheduling.Ladder()
+    gaps = tuple(int(part) for part in org.ladder_gaps.split(",") if part.strip())
+    days = frozenset(int(part) for part in org.working_days.split(",") if part.strip())
+    return scheduling.Ladder(gaps=gaps, working_days=days)
+
+
+def current_organisation() -> Organisation | None:
+    return db.session.scalar(sa.select(Organisation).order_by(Organisation.id).limit(1))
+
+
+def current_ladder() -> scheduling.Ladder:
+    return ladder_of(current_organisation())
+
+
+def open_item_for(agent_id: int, behaviour_id: int) -> FocusItem | None:
+    return db.session.scalar(
+        sa.select(FocusItem).where(
+            FocusItem.agent_id == agent_id,
+            FocusItem.behaviour_id == behaviour_id,
+            FocusItem.status != scheduling.CLOSED,
+        )
+    )
+
+
+def apply_correction(observation: Observation, ladder: scheduling.Ladder) -> FocusItem | None:
+    """A correction opens a focus item, or is a slip of the one already open (DESIGN section 4)."""
+    if observation.kind != ObservationKind.CORRECTION or observation.behaviour_id is None:
+        return None
+    corrected_on = local_date(observation.occurred_at)
+    item = open_item_for(observation.agent_id, observation.behaviour_id)
+    if item is not None:
+        _record_slip(item, observation, corrected_on, ladder)
+        return item
+    state = scheduling.open_item(ladder, corrected_on)
+    item = FocusItem(
+        agent_id=observation.agent_id,
+        behaviour_id=observation.behaviour_id,
+        opening_observation_id=observation.id,
+        opened_by_id=observation.author_id,
+        opened_on=corrected_on,
+    )
+    item.state = state
+    item.followups.append(_pending_check(state, sequence=1))
+    db.session.add(item)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request opened the item a moment ago: this correction is a slip of it.
+        db.session.rollback()
+        item = open_item_for(observation.agent_id, observation.behaviour_id)
+        if item is None:
+            raise
+        _record_slip(item, observation, corrected_on, ladder)
+    return item
+
+
+def withdraw_correction(observation: Observation, ladder: scheduling.Ladder) -> None:
+    """Undo what a correction did to the ladder, when the entry is removed or changed."""
+    opened = db.session.scalar(
+        sa.select(FocusItem).where(FocusItem.opening_observation_id == observation.id)
+    )
+    if opened is not None and not opened.recorded:
+        db.session.delete(opened)
+    slip = db.session.scalar(sa.select(FollowUp).where(FollowUp.observation_id == observation.id))
+    if slip is not None and slip is slip.focus_item.recorded[-1]:
+        item = slip.focus_item
+        for later in [f for f in item.followups if f.sequence > slip.sequence]:
+            item.followups.remove(later)
+        for field in ("outcome", "observed_on", "on_time", "author_id", "observation_id"):
+            setattr(slip, field, None)
+        slip.note = slip.coached = ""
+        slip.recorded_at = None
+        db.session.flush()
+        item.state = _replayed(item, ladder)
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class OutcomeInput:
+    outcome: scheduling.Outcome
+    observed_on: date
+    note: str
+    coached: str
+    client_uuid: uuid.UUID
+
+
+def record_outcome(
+    *,
+    followup: FollowUp,
+    author: User,
+    entry: OutcomeInput,
+    ladder: scheduling.Ladder,
+    today: date,
+    now: datetime,
+) -> FollowUp:
+    """Record a re-observation and schedule the next; a replay of the same tap changes nothing."""
+    replayed = db.session.scalar(
+        sa.select(FollowUp).where(
+            FollowUp.author_id == author.id, FollowUp.client_uuid == entry.client_uuid
+        )
+    )
+    if replayed is not None:
+        return replayed
+    item = followup.focus_item
+    if followup.outcome is not None:
+        raise AlreadyRecorded()
+    if item.status == scheduling.CLOSED:
+        raise ItemIsClosed()
+    if entry.observed_on > today:
+        raise OutcomeInFuture()
+    if entry.observed_on < item.opened_on:
+        raise OutcomeBeforeOpening()
+    # Claim the check in one statement: of two managers tapping at once, one wins, one is told.
+    claimed = db.session.execute(
+        sa.update(FollowUp)
+        .where(FollowUp.id == followup.id, FollowUp.outcome.is_(None))
+        .values(
+            outcome=entry.outcome,
+            observed_on=entry.observed_on,
+            on_time=scheduling.on_time(ladder, followup.due_on, followup.gap, entry.observed_on),
+            note=entry.note,
+            coached=entry.coached if entry.outcome == scheduling.Outcome.SLIPPED else "",
+            author_id=author.id,
+            client_uuid=entry.client_uuid,
+            recorded_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise AlreadyRecorded()
+    db.session.refresh(followup)
+    state = scheduling.advance(ladder, item.state, entry.outcome, entry.observed_on)
+    item.state = state
+    if state.due_on is not None:
+        item.followups.append(_pending_check(state, sequence=followup.sequence + 1))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise AlreadyRecorded() from None
+    return followup
+
+
+def _record_slip(
+    item: FocusItem, observation: Observation, on: date, ladder: scheduling.Ladder
+) -> None:
+    pending = item.pending
+    if pending is None:  # a closed item is never returned by open_item_for
+        return
+    pending.outcome = scheduling.Outcome.SLIPPED
+    pending.observed_on = on
+    pending.on_time = scheduling.on_time(ladder, pending.due_on, pending.gap, on)
+    pending.note = observation.note
+    pending.coached = observation.coached
+    pending.author_id = observation.author_id
+    pending.observation_id = observation.id
+    pending.recorded_at = observation.recorded_at
+    state = scheduling.advance(ladder, item.state, scheduling.Outcome.SLIPPED, on)
+    item.state = state
+    item.followups.append(_pending_check(state, sequence=pending.sequence + 1))
+    db.session.commit()
+
+
+def _pending_check(state: scheduling.ItemState, *, sequence: int) -> FollowUp:
+    assert state.due_on is not None and state.due_gap is not None
+    return FollowUp(sequence=sequence, due_on=state.due_on, gap=state.due_gap, level=state.level)
+
+
+def _replayed(item: FocusItem, ladder: scheduling.Ladder) -> scheduling.ItemState:
+    history = [(f.outcome, f.observed_on) for f in item.recorded if f.observed_on is not None]
+    return scheduling.replay(ladder, item.opened_on, history)  # type: ignore[arg-type]
+
+
+def due_checks(manager: User, today: date, *, agent_id: int | None = None) -> list[FollowUp]:
+    """Checks due today or overdue for the manager's agents, most overdue first.
+
+    A fixed number of queries whatever the number of rows: everything shown is loaded up front.
+    """
+    from coachapp.scope import visible_agents
+
+    agents = visible_agents(manager).where(User.active.is_(True)).with_only_columns(User.id)
+    query = (
+        sa.select(FollowUp)
+        .join(FollowUp.focus_item)
+        .where(
+            FollowUp.outcome.is_(None),
+            FollowUp.due_on <= today,
+            FocusItem.status != scheduling.CLOSED,
+            FocusItem.agent_id.in_(agents),
+        )
+        .options(
+            so.contains_eager(FollowUp.focus_item).options(
+                so.joinedload(FocusItem.agent),
+                so.joinedload(FocusItem.behaviour),
+                so.joinedload(FocusItem.opening_observation),
+                so.selectinload(FocusItem.followups),
+            )
+        )
+        .order_by(FollowUp.due_on, FollowUp.id)
+    )
+    if agent_id is not None:
+        query = query.where(FocusItem.agent_id == agent_id)
+    return list(db.session.scalars(query).unique())
+
+
+def last_note(item: FocusItem) -> str:
+    """The newest words written about this item: the last check's note, else the correction's."""
+    for followup in reversed(item.recorded):
+        if followup.note:
+            return followup.note
+    return item.opening_observation.note if item.opening_observation else ""

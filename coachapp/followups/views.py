@@ -1,0 +1,108 @@
+"""Re-observations: the due list, recording an outcome, and the next date at once."""
+
+import uuid
+
+from flask import Blueprint, abort, redirect, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from coachapp import clock
+from coachapp.extensions import db
+from coachapp.followups import service
+from coachapp.followups.forms import OUTCOME_LABELS, OutcomeForm
+from coachapp.htmx import is_fragment_request, render
+from coachapp.models import FollowUp
+from coachapp.roles import role_required
+from coachapp.scope import coachable_agent_or_404
+from coachapp.shadowing.forms import parse_phone_time
+
+bp = Blueprint("followups", __name__)
+manager_only = role_required("manager")
+
+
+@bp.get("/followups/<int:followup_id>")
+@login_required
+@manager_only
+def check(followup_id: int) -> Response:
+    """One re-observation: the four outcomes, or its result once recorded."""
+    followup = _followup_or_404(followup_id)
+    return _check_card(followup, new_form())
+
+
+@bp.post("/followups/<int:followup_id>")
+@login_required
+@manager_only
+def record(followup_id: int) -> Response:
+    """Record an outcome; the card shows the next due date at once."""
+    followup = _followup_or_404(followup_id)
+    form = OutcomeForm()
+    if not form.validate():
+        return _check_card(followup, form, status=422)
+    outcome = form.chosen_outcome
+    assert outcome is not None  # validated
+    observed_at = parse_phone_time(form.occurred_at.data) or clock.now()
+    entry = service.OutcomeInput(
+        outcome=outcome,
+        observed_on=clock.local_date(observed_at),
+        note=form.note.data or "",
+        coached=form.coached.data or "",
+        client_uuid=uuid.UUID(form.client_uuid.data),
+    )
+    try:
+        recorded = service.record_outcome(
+            followup=followup,
+            author=current_user,
+            entry=entry,
+            ladder=service.current_ladder(),
+            today=clock.today(),
+            now=clock.now(),
+        )
+    except service.AlreadyRecorded as refused:
+        db.session.expire_all()
+        return _check_card(_followup_or_404(followup_id), form, status=409, refusal=refused)
+    except (service.OutcomeInFuture, service.OutcomeBeforeOpening, service.ItemIsClosed) as bad:
+        return _check_card(followup, form, status=bad.status_code, refusal=bad)
+    if not is_fragment_request():
+        return redirect(url_for("shadowing.today"), code=303)
+    return _check_card(recorded, new_form())
+
+
+@bp.app_context_processor
+def check_helpers() -> dict[str, object]:
+    """What a page that lists checks needs to render each one (Today, the shadowing screen)."""
+    return {
+        "outcome_labels": OUTCOME_LABELS,
+        "note_of": service.last_note,
+        "new_check_form": new_form,
+    }
+
+
+def new_form() -> OutcomeForm:
+    form = OutcomeForm(formdata=None)
+    form.client_uuid.data = str(uuid.uuid4())
+    return form
+
+
+def _followup_or_404(followup_id: int) -> FollowUp:
+    followup = db.session.get(FollowUp, followup_id)
+    if followup is None:
+        abort(404)
+    coachable_agent_or_404(current_user, followup.focus_item.agent_id)
+    return followup
+
+
+def _check_card(
+    followup: FollowUp, form: OutcomeForm, status: int = 200, refusal: Exception | None = None
+) -> Response:
+    return render(
+        "followups/check.html",
+        "followups/_check.html",
+        status=status,
+        followup=followup,
+        item=followup.focus_item,
+        form=form,
+        refusal=refusal,
+        today=clock.today(),
+        ladder=service.current_ladder(),
+        last_note=service.last_note(followup.focus_item),
+    )
