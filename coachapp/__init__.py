@@ -62,13 +62,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from coachapp.admin import bp as admin_bp
     from coachapp.auth import bp as auth_bp
     from coachapp.core import bp as core_bp
     from coachapp.followups import bp as followups_bp
     from coachapp.log import bp as log_bp
     from coachapp.shadowing import bp as shadowing_bp
 
-    for blueprint in (core_bp, auth_bp, shadowing_bp, followups_bp, log_bp):
+    for blueprint in (core_bp, auth_bp, shadowing_bp, followups_bp, log_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -270,3 +270,28 @@ def make_observation(shadow: ShadowSession, **overrides: object) -> Observation:
 
 
 SCREENSHOTS = Path(__file__).parent / "e2e" / "screenshots"
+
+
+class FrozenClock:
+    """The app's clock held at one moment; `advance(days=...)` moves it on."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.moment += timedelta(**delta)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """Monday 2 March 2026, 10:00 UTC, until the test moves it."""
+    from coachapp import clock
+
+    frozen = FrozenClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+    monkeypatch.setattr(clock, "now", frozen.now)
+    return frozen

@@ -128,6 +128,15 @@ ACCESS: dict[str, Route] = {
         only({"manager": 303}),
         lambda world: {"outcome": "no_chance", "client_uuid": str(uuid.uuid4())},
     ),
+    "admin.settings": Route(
+        "GET", lambda ids: url_for("admin.settings"), only({"admin": 200})
+    ),
+    "admin.save_settings": Route(
+        "POST",
+        lambda ids: url_for("admin.save_settings"),
+        only({"admin": 303}),
+        lambda world: {"gaps": "2, 5, 7, 14, 28, 56", "working_days": ["0", "1", "2", "3", "4"]},
+    ),
 }
 
 

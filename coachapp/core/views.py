@@ -18,6 +18,8 @@ def home() -> Response:
             return redirect(url_for("shadowing.today"))
         case Role.AGENT:
             return redirect(url_for("log.agent", agent_id=current_user.id))
+        case Role.ADMIN:
+            return redirect(url_for("admin.settings"))
         case _:
             return redirect(url_for("log.people"))
 

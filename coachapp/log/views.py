@@ -6,9 +6,11 @@ from flask import Blueprint
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from coachapp import clock
 from coachapp.extensions import db
+from coachapp.followups.service import current_ladder
 from coachapp.htmx import render
-from coachapp.models import Observation, ShadowSession, User, order_for_reading
+from coachapp.models import FocusItem, Observation, ShadowSession, User, order_for_reading
 from coachapp.roles import role_required
 from coachapp.scope import agent_or_404, visible_agents
 from coachapp.shadowing.forms import StartSessionForm
@@ -31,6 +33,16 @@ def agent(agent_id: int) -> Response:
         )
         .order_by(ShadowSession.started_at.desc())
     ).all()
+    focus_items = db.session.scalars(
+        sa.select(FocusItem)
+        .where(FocusItem.agent_id == person.id)
+        .options(
+            so.selectinload(FocusItem.followups),
+            so.joinedload(FocusItem.behaviour),
+            so.joinedload(FocusItem.opening_observation),
+        )
+        .order_by(FocusItem.status, FocusItem.opened_on.desc())
+    ).all()
     entries = [
         (shadow, order_for_reading(shadow.observations), count_by_kind(shadow.observations))
         for shadow in sessions
@@ -40,6 +52,9 @@ def agent(agent_id: int) -> Response:
         "log/agent.html",
         person=person,
         entries=entries,
+        focus_items=focus_items,
+        ladder=current_ladder(),
+        today=clock.today(),
         start_form=StartSessionForm(formdata=None),
     )
 
