@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, request_tearing_down
 from flask.testing import FlaskClient
 
 from coachapp import create_app
@@ -78,11 +78,23 @@ def backend_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 @pytest.fixture
 def app(backend_app: Flask) -> Iterator[Flask]:
-    """The app with an empty database; every table is emptied after the test."""
+    """The app with an empty database; every table is emptied after the test.
+
+    The test holds one app context open, and Flask reuses it for every request the test makes,
+    so `g` would outlive a request: what a request caches there (Flask-Login's current user)
+    is dropped when it ends, as it would be between two real visits.
+    """
+    request_tearing_down.connect(_forget_request_globals, backend_app)
     with backend_app.app_context():
         yield backend_app
         db.session.remove()
         _empty_all_tables()
+    request_tearing_down.disconnect(_forget_request_globals, backend_app)
+
+
+def _forget_request_globals(_sender: Flask, **_extra: object) -> None:
+    for name in ("_login_user", "demo_org"):
+        g.pop(name, None)
 
 
 def _empty_all_tables() -> None:

@@ -61,7 +61,8 @@ def test_a_new_ladder_changes_future_due_dates_only(client, auth, world, frozen_
 
     frozen_clock.advance(days=2)
     auth.login(world.manager_maria)
-    client.post(f"/followups/{item.pending.id}", data=outcome_form("sustained"))
+    response = client.post(f"/followups/{item.pending.id}", data=outcome_form("sustained"))
+    assert response.status_code == 303, response.get_data(as_text=True)[-600:]
     db.session.expire_all()
     item = db.session.get(FocusItem, item.id)
     assert item.pending.due_on == date(2026, 3, 16)  # 4 March + 10 days, from the new ladder
