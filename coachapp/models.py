@@ -427,3 +427,22 @@ class AppKey(db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
     value: so.Mapped[str] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(db.Model):
+    """Who did what to whom, and when: sign-ins, invitations, role changes, exports, log views.
+
+    Never observation text: `details` holds short codes and ids only.
+    """
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: A dotted code, e.g. "signin.success", "log.viewed", "invitation.created".
+    action: so.Mapped[str] = so.mapped_column(sa.String(40), index=True)
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    #: The person the event is about (the agent whose log was opened, the invitee, ...).
+    subject_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    details: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+
+    actor: so.Mapped[User | None] = so.relationship(foreign_keys=[actor_id])
+    subject: so.Mapped[User | None] = so.relationship(foreign_keys=[subject_id])

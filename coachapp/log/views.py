@@ -6,7 +6,7 @@ from flask import Blueprint
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from coachapp import clock
+from coachapp import audit, clock
 from coachapp.extensions import db
 from coachapp.followups.service import current_ladder
 from coachapp.htmx import render
@@ -24,6 +24,9 @@ bp = Blueprint("log", __name__)
 def agent(agent_id: int) -> Response:
     """An agent's log: ended sessions newest first, strengths first within each."""
     person = agent_or_404(current_user, agent_id)
+    if person.id != current_user.id:
+        # Principle 2: the agent can see who opened their log.
+        audit.record("log.viewed", actor=current_user, subject=person)
     sessions = db.session.scalars(
         sa.select(ShadowSession)
         .where(ShadowSession.agent_id == person.id, ShadowSession.ended_at.is_not(None))

@@ -1,0 +1,25 @@
+"""The audit log: one function to write an event, so every door records the same way."""
+
+from coachapp.extensions import db
+from coachapp.models import AuditEvent, User
+
+
+def record(
+    action: str,
+    *,
+    actor: User | None = None,
+    subject: User | None = None,
+    details: str = "",
+    commit: bool = True,
+) -> AuditEvent:
+    """Add an audit event. `details` is a short code or id, never observation text or secrets."""
+    event = AuditEvent(
+        action=action,
+        actor_id=actor.id if actor is not None else None,
+        subject_id=subject.id if subject is not None else None,
+        details=details[:200],
+    )
+    db.session.add(event)
+    if commit:
+        db.session.commit()
+    return event
