@@ -5,6 +5,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from coachapp.htmx import is_fragment_request
+
 
 class DomainError(Exception):
     """A rule of the domain refused an action; `message` is safe to show to the user."""
@@ -28,7 +30,9 @@ class NotAllowed(DomainError):
 
 
 def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    # An htmx request swaps the answer into part of a page: send the message, not a whole page.
+    template = "errors/_message.html" if is_fragment_request() else "errors/error.html"
+    return render_template(template, status=status, title=title, message=message), status
 
 
 def register(app: Flask) -> None:

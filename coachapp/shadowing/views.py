@@ -107,6 +107,8 @@ def add_observation(session_id: int) -> Response:
     shadow = own_session_or_404(current_user, session_id)
     form = _observation_form(shadow)
     if not form.validate():
+        if form.client_uuid.errors:  # a broken or stale form: give the next tap a fresh id
+            form.client_uuid.data = str(uuid.uuid4())
         return _capture_page(shadow, form, status=422)
     now = _now()
     try:

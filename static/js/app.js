@@ -32,6 +32,36 @@ function stampOnPlainSubmit(event) {
   if (field) field.value = new Date().toISOString();
 }
 
+// htmx leaves a page alone when the server refuses a request (4xx/5xx other than the form
+// answers it swaps in): say why in the page's alert area instead of failing silently.
+function showRefusal(event) {
+  const xhr = event.detail && event.detail.xhr;
+  const area = document.getElementById("alerts");
+  if (!xhr || !area) return;
+  const doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+  const message = doc.querySelector(".field-error, .error-page p");
+  area.textContent = message ? message.textContent.trim() : area.dataset.fallback;
+  area.hidden = false;
+}
+
+function showNetworkFailure() {
+  const area = document.getElementById("alerts");
+  if (!area) return;
+  area.textContent = area.dataset.offline;
+  area.hidden = false;
+}
+
+function clearAlerts() {
+  const area = document.getElementById("alerts");
+  if (area) area.hidden = true;
+}
+
+document.addEventListener("htmx:responseError", showRefusal);
+document.addEventListener("htmx:sendError", showNetworkFailure);
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (event.detail && event.detail.successful) clearAlerts();
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   tickRunningClocks();
   setInterval(tickRunningClocks, 1000);
