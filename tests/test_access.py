@@ -114,6 +114,11 @@ ACCESS: dict[str, Route] = {
         lambda ids: url_for("shadowing.remove_observation", observation_id=ids.observation),
         only({"manager": 303}),
     ),
+    "shadowing.undo_observation": Route(
+        "POST",
+        lambda ids: url_for("shadowing.undo_observation", observation_id=ids.observation),
+        only({"manager": 303}),
+    ),
     "shadowing.end": Route(
         "POST", lambda ids: url_for("shadowing.end", session_id=ids.session), only({"manager": 303})
     ),

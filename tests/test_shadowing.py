@@ -364,7 +364,7 @@ def test_htmx_save_answers_the_capture_fragment(
     assert body.lstrip().startswith('<section id="capture"')
     assert "<html" not in body
     assert "Warm greeting, used her name." in body
-    assert "Saved." in body
+    assert "Saved" in body
     assert "Undo" in body
     # The form is ready for the next entry: empty note, a fresh UUID.
     stored = db.session.scalars(sa.select(Observation)).one()
@@ -855,3 +855,17 @@ def test_a_missing_phone_time_is_the_servers(
     client.post(add_url(shadow), data=entry(note="No time"))
     stored = db.session.scalars(sa.select(Observation)).one()
     assert stored.occurred_at == stored.recorded_at == frozen_clock
+
+
+def test_undo_from_the_confirmation_bar_removes_the_entry(
+    client: FlaskClient, maria: User, world: World, shadow: ShadowSession
+):
+    saved = client.post(add_url(shadow), data=entry(note="Too quick a tap."), headers=HTMX)
+    stored = db.session.scalars(sa.select(Observation)).one()
+    assert f"/observations/{stored.id}/undo" in saved.get_data(as_text=True)
+    answer = client.post(f"/observations/{stored.id}/undo", headers=HTMX)
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert body.lstrip().startswith('<section id="capture"')
+    assert "Undone: the entry was removed." in body
+    assert count(Observation) == 0

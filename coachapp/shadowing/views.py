@@ -182,6 +182,20 @@ def remove_observation(observation_id: int) -> Response:
     return redirect(url_for("shadowing.session", session_id=session_id), code=303)
 
 
+@bp.post("/observations/<int:observation_id>/undo")
+@login_required
+@manager_only
+def undo_observation(observation_id: int) -> Response:
+    """Undo the entry just saved, from the confirmation bar; the capture area comes back."""
+    observation = _own_observation_or_404(observation_id)
+    shadow = observation.session
+    service.remove_observation(observation=observation)
+    if not is_fragment_request():
+        return redirect(url_for("shadowing.session", session_id=shadow.id), code=303)
+    db.session.refresh(shadow)
+    return _capture_page(shadow, _observation_form(shadow, formdata=None), undone=True)
+
+
 @bp.post("/sessions/<int:session_id>/end")
 @login_required
 @manager_only
@@ -243,6 +257,7 @@ def _capture_page(
     status: int = 200,
     just_saved: Observation | None = None,
     end_form: EndSessionForm | None = None,
+    undone: bool = False,
 ) -> Response:
     return render(
         "shadowing/session.html",
@@ -252,6 +267,7 @@ def _capture_page(
         form=form,
         end_form=end_form or EndSessionForm(formdata=None),
         just_saved=just_saved,
+        undone=undone,
         kinds=list(ObservationKind),
         due=due_checks(current_user, clock.today(), agent_id=shadow.agent_id),
         today=clock.today(),

@@ -1,0 +1,140 @@
+"""The browser-test harness: the demo app on a real port, Debian's Chromium, page helpers."""
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from playwright.sync_api import Locator, Page
+from werkzeug.serving import make_server
+
+from coachapp import create_app, demo_data
+from coachapp.cli import init_database
+from coachapp.extensions import db
+from tests.conftest import SCREENSHOTS
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+#: A phone of today: what a manager holds on the floor.
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+    "locale": "en-GB",
+    "service_workers": "allow",
+}
+
+
+def demo_app(database_path: Path) -> Flask:
+    """The app as `flask demo` runs it, on its own SQLite file, with the demo organisation."""
+    app = create_app(
+        {
+            "SECRET_KEY": "e2e-secret-key-not-for-production",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}",
+            "DEMO_MODE": True,
+            "HTTPS": False,
+            "TRUSTED_PROXIES": 0,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    with app.app_context():
+        with _logging_kept():
+            init_database()
+        demo_data.load()
+        db.session.remove()
+    return app
+
+
+@contextmanager
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve `app` on a free port in a daemon thread; yields http://localhost:PORT.
+
+    The host name is localhost, not 127.0.0.1: it is a secure context where WebAuthn works.
+    """
+    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def screenshot(page: Page, name: str, *, full_page: bool = False) -> Path:
+    """Save what the phone's screen shows (or the whole page) to tests/e2e/screenshots/NAME.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    if full_page:
+        # The top bar is sticky: scrolled down, it would be drawn in the middle of a full page.
+        page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(path), full_page=full_page, animations="disabled", caret="hide")
+    return path
+
+
+def scroll_under_header(page: Page, target: Locator) -> None:
+    """Scroll `target` to the top of the screen, below the top bar if that is sticky."""
+    target.evaluate(
+        """(el) => {
+            const bar = document.querySelector('.topbar');
+            const sticky = bar && getComputedStyle(bar).position === 'sticky';
+            const barHeight = sticky ? bar.getBoundingClientRect().height : 0;
+            window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - barHeight - 12);
+        }"""
+    )
+
+
+def poll(page: Page, expression: str, until: Callable[[Any], bool], timeout: float = 5) -> Any:
+    """Evaluate `expression` until `until(value)` holds.
+
+    Playwright's wait_for_function evaluates a string with eval, which the app's CSP forbids;
+    page.evaluate goes through the DevTools protocol and is not affected.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if until(value) or time.monotonic() > deadline:
+            return value
+        page.wait_for_timeout(50)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _logging_kept() -> Iterator[None]:
+    """Alembic's env.py calls logging.config.fileConfig, which disables every existing logger and
+    replaces the root handlers; put them back so that later tests still see log records."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    loggers = [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    disabled = {logger: logger.disabled for logger in loggers}
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for logger, was_disabled in disabled.items():
+            logger.disabled = was_disabled
