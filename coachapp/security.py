@@ -4,6 +4,7 @@ from flask import Flask, Response, abort, current_app, request
 from flask_login import current_user
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+NOT_PERSONAL = frozenset({"static", "core.service_worker"})
 
 # No inline script or style anywhere, no eval: everything comes from our own origin.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -36,8 +37,8 @@ def set_security_headers(response: Response) -> Response:
     if current_app.config["HTTPS"]:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     # Pages about people must not linger in shared caches or the back-forward cache of a
-    # borrowed phone; static files keep their normal caching.
-    if request.endpoint != "static" and current_user.is_authenticated:
+    # borrowed phone; static files and the service worker script keep their own caching.
+    if request.endpoint not in NOT_PERSONAL and current_user.is_authenticated:
         headers["Cache-Control"] = "no-store"
     return response
 
