@@ -67,9 +67,20 @@ def _register_blueprints(app: Flask) -> None:
     from coachapp.core import bp as core_bp
     from coachapp.followups import bp as followups_bp
     from coachapp.log import bp as log_bp
+    from coachapp.people import bp as people_bp
+    from coachapp.reminders import bp as reminders_bp
     from coachapp.shadowing import bp as shadowing_bp
 
-    for blueprint in (core_bp, auth_bp, shadowing_bp, followups_bp, log_bp, admin_bp):
+    for blueprint in (
+        core_bp,
+        auth_bp,
+        shadowing_bp,
+        followups_bp,
+        log_bp,
+        admin_bp,
+        reminders_bp,
+        people_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

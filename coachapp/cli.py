@@ -1,10 +1,10 @@
-"""flask commands: set up the database, load demo data, run the demo."""
+"""flask commands: set up the database, load demo data, run the demo, send reminders."""
 
 import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
-from coachapp import demo_data
+from coachapp import clock, demo_data
 from coachapp.extensions import db
 
 
@@ -34,6 +34,55 @@ def register(app: Flask) -> None:
         click.echo(
             f"Demo data loaded: {summary.agents} agents, {summary.sessions} sessions, "
             f"{summary.observations} observations."
+        )
+
+    @app.cli.command("create-admin")
+    @click.option("--name", required=True, help="The admin's name, as colleagues know it.")
+    @click.option("--email", default=None, help="Their e-mail address (optional).")
+    @click.option(
+        "--base-url",
+        default=None,
+        help="Where people open coachapp, e.g. https://coach.example.org "
+        "(default: COACHAPP_WEBAUTHN_ORIGIN, else http://localhost:5000).",
+    )
+    def create_admin_command(name: str, email: str | None, base_url: str | None) -> None:
+        """Print a one-time invitation link for an admin: how the first person gets in."""
+        from coachapp.auth import invitations
+        from coachapp.models import Role
+
+        name = name.strip()
+        if not name or len(name) > 120:
+            raise click.BadParameter("give a name of 1 to 120 characters", param_hint="--name")
+        base = base_url or current_app.config.get("WEBAUTHN_ORIGIN") or "http://localhost:5000"
+        if not base.startswith(("http://", "https://")):
+            raise click.BadParameter(
+                "start it with https:// (or http://localhost)", param_hint="--base-url"
+            )
+        invitation, token = invitations.create_invitation(
+            created_by=None, name=name, email=email, role=Role.ADMIN, now=clock.now()
+        )
+        with current_app.test_request_context():
+            link = invitations.link_for(token, origin=base)
+        until = f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC"
+        click.echo(f"Invitation for {name} (admin), usable once until {until}:")
+        click.echo(link)
+        click.echo("Open it on the device that will hold the passkey. It is not shown again.")
+
+    @app.cli.command("send-reminders")
+    def send_reminders_command() -> None:
+        """Push each manager the number of follow-ups due today, at most once a day.
+
+        Meant for cron; safe to run again, and on several machines at once.
+        """
+        from coachapp.reminders import daily
+
+        try:
+            summary = daily.send_reminders(clock.today())
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(
+            f"Reminders: managers notified {summary.notified}, "
+            f"subscriptions removed {summary.removed}, failures {summary.failures}."
         )
 
     @app.cli.command("demo")

@@ -42,6 +42,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "TRUSTED_PROXIES": int(os.environ.get("COACHAPP_TRUSTED_PROXIES", "0")),
         # Dates and times are shown, and "today" is counted, in the organisation's zone.
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("COACHAPP_TIMEZONE", "UTC"),
+        # Passkeys are bound to a domain (the RP id) and an origin. Unset, both come from the
+        # request (host without port; scheme://host:port): fine behind a proxy that sets Host,
+        # but production should name them, e.g. coach.example.org / https://coach.example.org.
+        "WEBAUTHN_RP_ID": os.environ.get("COACHAPP_WEBAUTHN_RP_ID") or None,
+        "WEBAUTHN_ORIGIN": os.environ.get("COACHAPP_WEBAUTHN_ORIGIN") or None,
+        # Who push services may contact about our notifications (the VAPID `sub` claim).
+        "VAPID_SUBJECT": os.environ.get("COACHAPP_VAPID_SUBJECT", "mailto:admin@localhost"),
     }
 
 

@@ -120,6 +120,9 @@ class User(db.Model):
     role_profile_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("role_profile.id"))
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    #: The WebAuthn user handle: 32 random bytes, never the id or the e-mail (it is stored on the
+    #: authenticator and sent back at every sign-in). Made at the first passkey registration.
+    webauthn_handle: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary(64), unique=True)
 
     team: so.Mapped[Team | None] = so.relationship(back_populates="agents")
     role_profile: so.Mapped["RoleProfile | None"] = so.relationship()
@@ -446,3 +449,83 @@ class AuditEvent(db.Model):
 
     actor: so.Mapped[User | None] = so.relationship(foreign_keys=[actor_id])
     subject: so.Mapped[User | None] = so.relationship(foreign_keys=[subject_id])
+
+
+class Passkey(db.Model):
+    """A WebAuthn credential: the public key of a passkey on someone's phone or computer."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    #: The authenticator's id for the credential: how a sign-in finds its passkey.
+    credential_id: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(1023), unique=True)
+    #: The COSE public key, as the authenticator gave it.
+    public_key: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    #: The authenticator's signature counter (up to 2**32 - 1); it must grow unless it stays 0.
+    sign_count: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    #: Comma-separated transport hints ("internal,hybrid") for later excludeCredentials lists.
+    transports: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    #: Synced to the person's cloud account (iCloud Keychain, Google Password Manager).
+    backed_up: so.Mapped[bool] = so.mapped_column(default=False)
+    #: What the person calls it ("iPhone", "Work laptop").
+    name: so.Mapped[str] = so.mapped_column(sa.String(60))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[User] = so.relationship()
+
+
+class Invitation(db.Model):
+    """A single-use link that lets a new person create their first passkey, or (with `user_id`)
+    lets an existing person add one after losing their phone."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: SHA-256 of the link's token; the token itself is shown once and never stored.
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    role: so.Mapped[Role] = so.mapped_column(_enum(Role, "invitation_role"))
+    #: An agent's team, or the team a new manager manages.
+    team_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("team.id"))
+    role_profile_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("role_profile.id"))
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    #: None for the first admin's invitation, made by `flask create-admin`.
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    #: Set for a passkey reset: the existing person who may add a passkey, and nothing else.
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    #: Who redeemed it: the person it created, or the person of a reset.
+    used_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+
+    team: so.Mapped[Team | None] = so.relationship()
+    role_profile: so.Mapped[RoleProfile | None] = so.relationship()
+    created_by: so.Mapped[User | None] = so.relationship(foreign_keys=[created_by_id])
+    user: so.Mapped[User | None] = so.relationship(foreign_keys=[user_id])
+
+    @property
+    def is_reset(self) -> bool:
+        return self.user_id is not None
+
+
+class WebAuthnChallenge(db.Model):
+    """A challenge handed to the browser, kept here (its id in the Flask session) so that it is
+    bound to one ceremony, used once (deleted before verification) and refused once stale."""
+
+    __tablename__ = "webauthn_challenge"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: "register" or "authenticate".
+    purpose: so.Mapped[str] = so.mapped_column(sa.String(16))
+    challenge: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(64))
+    #: A registration for a signed-in person adding a passkey.
+    user_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    #: A registration from an invitation.
+    invitation_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("invitation.id", ondelete="CASCADE"), index=True
+    )
+    #: For a registration: the user handle the options carried (a new person has no row yet).
+    user_handle: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary(64))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, index=True)

@@ -142,6 +142,117 @@ ACCESS: dict[str, Route] = {
         only({"admin": 303}),
         lambda world: {"gaps": "2, 5, 7, 14, 28, 56", "working_days": ["0", "1", "2", "3", "4"]},
     ),
+    "core.service_worker": Route(
+        "GET", lambda ids: url_for("core.service_worker"), everyone(200)
+    ),
+    "reminders.settings": Route(
+        "GET",
+        lambda ids: url_for("reminders.settings"),
+        only({"manager": 200, "other_manager": 200}),
+    ),
+    "reminders.push_key": Route(
+        "GET",
+        lambda ids: url_for("reminders.push_key"),
+        only({"manager": 200, "other_manager": 200}),
+    ),
+    # Form data is not a push subscription: a manager reaches the view and is told why (422).
+    "reminders.subscribe": Route(
+        "POST",
+        lambda ids: url_for("reminders.subscribe"),
+        only({"manager": 422, "other_manager": 422}),
+    ),
+    "reminders.unsubscribe": Route(
+        "POST",
+        lambda ids: url_for("reminders.unsubscribe"),
+        only({"manager": 422, "other_manager": 422}),
+    ),
+    "reminders.create_calendar": Route(
+        "POST",
+        lambda ids: url_for("reminders.create_calendar"),
+        only({"manager": 200, "other_manager": 200}),
+    ),
+    "reminders.delete_calendar": Route(
+        "POST",
+        lambda ids: url_for("reminders.delete_calendar"),
+        only({"manager": 303, "other_manager": 303}),
+    ),
+    # No sign-in: the secret token is the key, and a token that opens nothing is a 404.
+    "reminders.calendar_feed": Route(
+        "GET", lambda ids: url_for("reminders.calendar_feed", token="not-a-token"), everyone(404)
+    ),
+    # --- passkeys and invitations (JSON ceremonies answer 401 to whom they cannot serve) ---
+    "auth.invitation": Route(
+        "GET", lambda ids: url_for("auth.invitation", token="not-a-token"), everyone(404)
+    ),
+    # An empty body asks to add a passkey for the signed-in person; anonymous needs an invitation.
+    "auth.register_options": Route(
+        "POST", lambda ids: url_for("auth.register_options"), everyone(200, anonymous=401)
+    ),
+    "auth.register_verify": Route(
+        "POST", lambda ids: url_for("auth.register_verify"), everyone(400, anonymous=401)
+    ),
+    "auth.signin_options": Route("POST", lambda ids: url_for("auth.signin_options"), everyone(200)),
+    # No challenge was asked for: refused as a bad request, whoever asks.
+    "auth.signin_verify": Route("POST", lambda ids: url_for("auth.signin_verify"), everyone(400)),
+    "auth.account_page": Route(
+        "GET", lambda ids: url_for("auth.account_page"), everyone(200, anonymous=SIGN_IN)
+    ),
+    "auth.sign_out_others": Route(
+        "POST", lambda ids: url_for("auth.sign_out_others"), everyone(303, anonymous=SIGN_IN)
+    ),
+    # Nobody in the access world has a passkey: another person's (or no) passkey is a 404.
+    "auth.rename_passkey": Route(
+        "POST",
+        lambda ids: url_for("auth.rename_passkey", passkey_id=ids.agent),
+        everyone(404, anonymous=SIGN_IN),
+        lambda world: {"name": "Phone"},
+    ),
+    "auth.remove_passkey": Route(
+        "POST",
+        lambda ids: url_for("auth.remove_passkey", passkey_id=ids.agent),
+        everyone(404, anonymous=SIGN_IN),
+    ),
+    "people.invitations_page": Route(
+        "GET",
+        lambda ids: url_for("people.invitations_page"),
+        only({"admin": 200, "manager": 200, "other_manager": 200}),
+    ),
+    # An agent for team A: Maria's team, not Mo's.
+    "people.create_invitation": Route(
+        "POST",
+        lambda ids: url_for("people.create_invitation"),
+        only({"admin": 200, "manager": 200}),
+        lambda world: {"name": "Nia Novak", "role": "agent", "team_id": str(world.team_a.id)},
+    ),
+    "people.revoke_invitation": Route(
+        "POST",
+        lambda ids: url_for("people.revoke_invitation", invitation_id=ids.agent),
+        only({}),
+    ),
+    "people.index": Route("GET", lambda ids: url_for("people.index"), only({"admin": 200})),
+    "people.person": Route(
+        "GET", lambda ids: url_for("people.person", person_id=ids.agent), only({"admin": 200})
+    ),
+    "people.change_role": Route(
+        "POST",
+        lambda ids: url_for("people.change_role", person_id=ids.agent),
+        only({"admin": 303}),
+        lambda world: {"role": "agent", "team_id": str(world.team_b.id)},
+    ),
+    "people.deactivate": Route(
+        "POST", lambda ids: url_for("people.deactivate", person_id=ids.agent), only({"admin": 303})
+    ),
+    "people.reactivate": Route(
+        "POST", lambda ids: url_for("people.reactivate", person_id=ids.agent), only({"admin": 303})
+    ),
+    "people.reset_passkeys": Route(
+        "POST",
+        lambda ids: url_for("people.reset_passkeys", person_id=ids.agent),
+        only({"admin": 200}),
+    ),
+    "people.audit_page": Route(
+        "GET", lambda ids: url_for("people.audit_page"), only({"admin": 200})
+    ),
 }
 
 

@@ -7,7 +7,6 @@ import pytest
 from coachapp.extensions import db
 from coachapp.followups.service import current_ladder
 from coachapp.models import FocusItem
-
 from tests.test_followups import correct, outcome_form
 
 WEEKDAYS = ["0", "1", "2", "3", "4"]

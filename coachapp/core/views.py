@@ -1,6 +1,8 @@
-"""The home redirect and the health check."""
+"""The home redirect, the health check and the service worker."""
 
-from flask import Blueprint, redirect, url_for
+from pathlib import Path
+
+from flask import Blueprint, current_app, redirect, send_file, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -28,3 +30,14 @@ def home() -> Response:
 def healthz() -> dict[str, str]:
     """A trivial answer for load balancers and the benchmark's baseline."""
     return {"status": "ok"}
+
+
+@bp.get("/service-worker.js")
+def service_worker() -> Response:
+    """The service worker, served from the root so that its scope is the whole app."""
+    worker = Path(current_app.root_path).parent / "service-worker.js"
+    response = send_file(worker, mimetype="application/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/"
+    # Browsers check for a new worker on every visit; no cache may hand them an old one.
+    response.headers["Cache-Control"] = "no-cache"
+    return response

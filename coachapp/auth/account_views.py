@@ -1,0 +1,68 @@
+"""My passkeys: the signed-in person's passkeys and devices."""
+
+from flask import flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from coachapp.auth import account
+from coachapp.auth.forms import PasskeyNameForm
+from coachapp.auth.views import bp
+from coachapp.htmx import render
+
+
+@bp.get("/account")
+@login_required
+def account_page() -> Response:
+    """My passkeys: names, when each was made and last used; add, rename, remove."""
+    return _page()
+
+
+@bp.post("/account/passkeys/<int:passkey_id>/rename")
+@login_required
+def rename_passkey(passkey_id: int) -> Response:
+    """Give one of my passkeys a name I recognise."""
+    passkey = account.own_passkey_or_404(user=current_user, passkey_id=passkey_id)
+    form = PasskeyNameForm()
+    if not form.validate():
+        return _page(renaming=passkey.id, form=form, status=422)
+    account.rename_passkey(passkey=passkey, name=form.name.data or "")
+    flash(_("Passkey renamed."))
+    return redirect(url_for("auth.account_page"), code=303)
+
+
+@bp.post("/account/passkeys/<int:passkey_id>/remove")
+@login_required
+def remove_passkey(passkey_id: int) -> Response:
+    """Remove one of my passkeys (never the last one)."""
+    passkey = account.own_passkey_or_404(user=current_user, passkey_id=passkey_id)
+    account.remove_passkey(passkey=passkey, actor=current_user)
+    flash(_("Passkey removed. It can no longer be used to sign in."))
+    return redirect(url_for("auth.account_page"), code=303)
+
+
+@bp.post("/account/sign-out-others")
+@login_required
+def sign_out_others() -> Response:
+    """Sign out of every other phone and computer; this one stays signed in."""
+    ended = account.sign_out_other_devices(user=current_user)
+    flash(
+        ngettext(
+            "Signed out of %(num)d other device.", "Signed out of %(num)d other devices.", ended
+        )
+    )
+    return redirect(url_for("auth.account_page"), code=303)
+
+
+def _page(
+    renaming: int | None = None, form: PasskeyNameForm | None = None, status: int = 200
+) -> Response:
+    return render(
+        "auth/account.html",
+        "auth/account.html",
+        status=status,
+        passkeys=account.passkeys_of(current_user),
+        renaming=renaming,
+        form=form,
+    )
