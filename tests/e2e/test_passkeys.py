@@ -108,6 +108,7 @@ def admin_invites(page: Page, name: str) -> str:
 
 
 def sign_out(page: Page) -> None:
+    page.get_by_role("link", name="Account", exact=True).tap()
     page.get_by_role("button", name="Sign out", exact=True).tap()
     expect(page).to_have_url(re.compile(r"/signin$"))
 
@@ -168,8 +169,8 @@ def test_an_invited_agent_creates_a_passkey_and_signs_in_with_it(
     [credential] = phone.credentials()
     assert credential["signCount"] >= 1
 
-    invitee_page.get_by_role("link", name="Passkeys").tap()
-    expect(invitee_page.get_by_role("heading", name="My passkeys", level=1)).to_be_visible()
+    invitee_page.get_by_role("link", name="Account", exact=True).tap()
+    expect(invitee_page.get_by_role("heading", name="My passkeys", level=2)).to_be_visible()
     expect(invitee_page.get_by_text("last used")).to_be_visible()
     expect(invitee_page.get_by_text("This is your only passkey")).to_be_visible()
     screenshot(invitee_page, "my-passkeys")
