@@ -37,6 +37,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "DEMO_MODE": env_flag("COACHAPP_DEMO"),
         "RATELIMIT_STORAGE_URI": os.environ.get("COACHAPP_REDIS_URL", "memory://"),
+        # Sign-in ceremonies and invitation links, per client address.
+        "SIGNIN_RATE_LIMIT": os.environ.get("COACHAPP_SIGNIN_LIMIT", "10/minute"),
         # Behind a TLS proxy set COACHAPP_HTTPS=1: cookies become Secure and HSTS is sent.
         "HTTPS": env_flag("COACHAPP_HTTPS"),
         "TRUSTED_PROXIES": int(os.environ.get("COACHAPP_TRUSTED_PROXIES", "0")),

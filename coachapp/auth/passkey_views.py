@@ -19,8 +19,12 @@ from coachapp.auth.views import bp
 from coachapp.extensions import limiter
 from coachapp.models import Invitation
 
-#: Per client address, on each ceremony endpoint and on the invitation page.
-CEREMONY_LIMIT = "10/minute"
+
+def ceremony_limit() -> str:
+    """Per client address, on each ceremony endpoint and on the invitation page; a call centre
+    behind one NAT address may need more (COACHAPP_SIGNIN_LIMIT)."""
+    return str(current_app.config["SIGNIN_RATE_LIMIT"])
+
 
 REGISTER_KEY = "webauthn_register"
 SIGNIN_KEY = "webauthn_signin"
@@ -74,7 +78,7 @@ UNAUTHORIZED = frozenset(
 
 
 @bp.get("/invite/<token>")
-@limiter.limit(CEREMONY_LIMIT)
+@limiter.limit(ceremony_limit)
 def invitation(token: str) -> Response:
     """The page an invitation link opens: whose invitation it is and "Create a passkey"."""
     try:
@@ -86,7 +90,7 @@ def invitation(token: str) -> Response:
 
 
 @bp.post("/passkeys/register/options")
-@limiter.limit(CEREMONY_LIMIT)
+@limiter.limit(ceremony_limit)
 def register_options() -> ResponseReturnValue:
     """Options for a new passkey: from an invitation, or for the signed-in person."""
     body = _json_body()
@@ -110,7 +114,7 @@ def register_options() -> ResponseReturnValue:
 
 
 @bp.post("/passkeys/register/verify")
-@limiter.limit(CEREMONY_LIMIT)
+@limiter.limit(ceremony_limit)
 def register_verify() -> ResponseReturnValue:
     """Store the new passkey; an invitation's person is then signed in."""
     body = _json_body()
@@ -142,7 +146,7 @@ def register_verify() -> ResponseReturnValue:
 
 
 @bp.post("/signin/passkey/options")
-@limiter.limit(CEREMONY_LIMIT)
+@limiter.limit(ceremony_limit)
 def signin_options() -> ResponseReturnValue:
     """Options for signing in with a passkey, without asking who first."""
     if _json_body() is None:
@@ -155,7 +159,7 @@ def signin_options() -> ResponseReturnValue:
 
 
 @bp.post("/signin/passkey/verify")
-@limiter.limit(CEREMONY_LIMIT)
+@limiter.limit(ceremony_limit)
 def signin_verify() -> ResponseReturnValue:
     """Check the passkey's answer and sign its owner in."""
     body = _json_body()
