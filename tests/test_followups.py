@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from coachapp.extensions import db
-from coachapp.followups.service import apply_correction, current_ladder, due_checks
+from coachapp.followups.service import apply_correction, current_ladder, due_checks, last_note
 from coachapp.models import FocusItem, FollowUp, ObservationKind
 from coachapp.scheduling import Outcome, replay
 from tests.conftest import Auth, World, make_observation, make_session
@@ -155,9 +155,12 @@ def test_a_double_tap_records_once(client, auth, world, frozen_clock):
     first = client.post(f"/followups/{followup_id}", data=form, headers=HX)
     second = client.post(f"/followups/{followup_id}", data=form, headers=HX)
     assert first.status_code == second.status_code == 200
-    assert db.session.scalar(
-        sa.select(sa.func.count()).select_from(FollowUp).where(FollowUp.outcome.is_not(None))
-    ) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(FollowUp).where(FollowUp.outcome.is_not(None))
+        )
+        == 1
+    )
 
 
 def test_a_second_outcome_for_the_same_check_is_refused(client, auth, world, frozen_clock):
@@ -202,9 +205,7 @@ def test_two_managers_at_once_record_one_outcome(app, world, frozen_clock):
         thread.join()
     assert sorted(statuses) == [200, 409]
     db.session.expire_all()
-    recorded = db.session.scalars(
-        sa.select(FollowUp).where(FollowUp.outcome.is_not(None))
-    ).all()
+    recorded = db.session.scalars(sa.select(FollowUp).where(FollowUp.outcome.is_not(None))).all()
     assert len(recorded) == 1
     pending = db.session.scalars(sa.select(FollowUp).where(FollowUp.outcome.is_(None))).all()
     assert len(pending) == 1
@@ -296,10 +297,11 @@ def test_the_shadowing_screen_shows_the_agents_due_checks(client, auth, world, f
         assert f">{label}</button>" in page
 
 
-def test_due_checks_query_count_does_not_grow(app, world, frozen_clock):
+def test_due_checks_load_everything_a_row_shows_in_one_query(app, world, frozen_clock):
     for index in range(2):
         correct(world, frozen_clock, behaviour_index=index)
     frozen_clock.advance(days=5)
+    manager = db.session.get(type(world.manager_maria), world.manager_maria.id)
     statements: list[str] = []
 
     def count(*args) -> None:
@@ -307,11 +309,39 @@ def test_due_checks_query_count_does_not_grow(app, world, frozen_clock):
 
     sa.event.listen(db.engine, "before_cursor_execute", count)
     try:
-        due = due_checks(world.manager_maria, frozen_clock.now().date())
-        for followup in due:
-            _ = (followup.focus_item.agent.name, followup.focus_item.behaviour.name)
-            _ = followup.focus_item.recorded
+        due = due_checks(manager, frozen_clock.now().date())
+        shown = [
+            (
+                f.level,
+                f.due_on,
+                f.focus_item.agent.name,
+                f.focus_item.behaviour.name,
+                last_note(f.focus_item),
+            )
+            for f in due
+        ]
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
-    assert len(due) == 2
-    assert len(statements) <= 3
+    assert len(shown) == 2
+    assert shown[0][4] == "Forgot to confirm next steps."
+    assert len(statements) == 1
+
+
+def test_today_shows_the_most_overdue_first_and_the_rest_on_request(
+    client, auth, world, frozen_clock, monkeypatch
+):
+    from coachapp.shadowing import views
+
+    monkeypatch.setattr(views, "TODAY_DUE_SHOWN", 1)
+    older = correct(world, frozen_clock, behaviour_index=0)
+    frozen_clock.advance(days=1)
+    newer = correct(world, frozen_clock, behaviour_index=1)
+    frozen_clock.advance(days=5)
+    auth.login(world.manager_maria)
+    page = client.get("/today").get_data(as_text=True)
+    assert f"/followups/{older.pending.id}" in page
+    assert f"/followups/{newer.pending.id}" not in page
+    assert "Show all 2 follow-ups due" in page
+    everything = client.get("/today?all=1").get_data(as_text=True)
+    assert f"/followups/{newer.pending.id}" in everything
+    assert "Show all" not in everything

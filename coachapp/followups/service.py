@@ -210,11 +210,35 @@ def _replayed(item: FocusItem, ladder: scheduling.Ladder) -> scheduling.ItemStat
     return scheduling.replay(ladder, item.opened_on, history)  # type: ignore[arg-type]
 
 
-def due_checks(manager: User, today: date, *, agent_id: int | None = None) -> list[FollowUp]:
+def due_checks(
+    manager: User, today: date, *, agent_id: int | None = None, limit: int | None = None
+) -> list[FollowUp]:
     """Checks due today or overdue for the manager's agents, most overdue first.
 
-    A fixed number of queries whatever the number of rows: everything shown is loaded up front.
+    One query whatever the number of rows: everything a row shows is joined in.
     """
+    query = (
+        _due_query(manager, today, agent_id)
+        .options(
+            so.contains_eager(FollowUp.focus_item).options(
+                so.joinedload(FocusItem.agent),
+                so.joinedload(FocusItem.behaviour),
+                so.joinedload(FocusItem.opening_observation),
+                so.undefer(FocusItem.latest_check_note),
+            )
+        )
+        .order_by(FollowUp.due_on, FollowUp.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query).unique())
+
+
+def count_due(manager: User, today: date) -> int:
+    subquery = _due_query(manager, today, None).with_only_columns(FollowUp.id).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(subquery)) or 0
+
+
+def _due_query(manager: User, today: date, agent_id: int | None) -> sa.Select[tuple[FollowUp]]:
     from coachapp.scope import visible_agents
 
     agents = visible_agents(manager).where(User.active.is_(True)).with_only_columns(User.id)
@@ -227,24 +251,14 @@ def due_checks(manager: User, today: date, *, agent_id: int | None = None) -> li
             FocusItem.status != scheduling.CLOSED,
             FocusItem.agent_id.in_(agents),
         )
-        .options(
-            so.contains_eager(FollowUp.focus_item).options(
-                so.joinedload(FocusItem.agent),
-                so.joinedload(FocusItem.behaviour),
-                so.joinedload(FocusItem.opening_observation),
-                so.selectinload(FocusItem.followups),
-            )
-        )
-        .order_by(FollowUp.due_on, FollowUp.id)
     )
     if agent_id is not None:
         query = query.where(FocusItem.agent_id == agent_id)
-    return list(db.session.scalars(query).unique())
+    return query
 
 
 def last_note(item: FocusItem) -> str:
     """The newest words written about this item: the last check's note, else the correction's."""
-    for followup in reversed(item.recorded):
-        if followup.note:
-            return followup.note
+    if item.latest_check_note:
+        return item.latest_check_note
     return item.opening_observation.note if item.opening_observation else ""

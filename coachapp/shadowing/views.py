@@ -4,14 +4,14 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from coachapp import clock
 from coachapp.errors import SessionEnded
 from coachapp.extensions import db
-from coachapp.followups.service import current_ladder, due_checks
+from coachapp.followups.service import count_due, current_ladder, due_checks
 from coachapp.htmx import is_fragment_request, render
 from coachapp.models import (
     Observation,
@@ -31,6 +31,8 @@ from coachapp.shadowing.forms import (
 )
 
 bp = Blueprint("shadowing", __name__)
+#: Follow-ups listed on Today before "Show all".
+TODAY_DUE_SHOWN = 50
 manager_only = role_required("manager")
 
 
@@ -56,10 +58,15 @@ def today() -> Response:
         .order_by(ShadowSession.started_at.desc())
     ).all()
     today_date = clock.today()
+    # A manager of hundreds of agents gets the most overdue first, and the rest on request.
+    limit = None if request.args.get("all") == "1" else TODAY_DUE_SHOWN
+    due = due_checks(current_user, today_date, limit=limit)
+    due_total = count_due(current_user, today_date) if len(due) == limit else len(due)
     return render(
         "shadowing/today.html",
         "shadowing/today.html",
-        due=due_checks(current_user, today_date),
+        due=due,
+        due_total=due_total,
         today=today_date,
         ladder=current_ladder(),
         agents=rows,
