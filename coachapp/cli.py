@@ -3,6 +3,7 @@
 import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from coachapp import clock, demo_data
 from coachapp.extensions import db
@@ -96,4 +97,5 @@ def register(app: Flask) -> None:
             demo_data.load()
         db.session.remove()
         click.echo(f"coachapp demo: open http://localhost:{port} (sign in as any demo person)")
-        current_app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)
+        # Flask ignores app.run() inside its own CLI; serve with Werkzeug directly, loopback only.
+        run_simple("127.0.0.1", port, current_app._get_current_object(), threaded=True)
