@@ -69,7 +69,11 @@ def _register_blueprints(app: Flask) -> None:
     from coachapp.log import bp as log_bp
     from coachapp.people import bp as people_bp
     from coachapp.reminders import bp as reminders_bp
+    from coachapp.selfcheck import bp as selfcheck_bp
     from coachapp.shadowing import bp as shadowing_bp
+    from coachapp.sync import bp as sync_bp
+    from coachapp.threads import bp as threads_bp
+    from coachapp.voice import bp as voice_bp
 
     for blueprint in (
         core_bp,
@@ -80,6 +84,10 @@ def _register_blueprints(app: Flask) -> None:
         admin_bp,
         reminders_bp,
         people_bp,
+        threads_bp,
+        selfcheck_bp,
+        voice_bp,
+        sync_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -218,43 +218,54 @@ def load(*, now: datetime | None = None, seed: int = 7) -> DemoSummary:
     ladder = current_ladder()
     observations = 0
     day = plan[0][0].date() if plan else now.date()
+    planned: dict[int, date] = {}
     while day <= now.date():
-        _do_due_checks(rng, day=day, today=now.date(), ladder=ladder)
+        _do_due_checks(rng, day=day, today=now.date(), ladder=ladder, planned=planned)
         for start, agent, manager in [p for p in plan if p[0].date() == day]:
             observations += _shadow(rng, manager=manager, agent=agent, start=start)
         day += timedelta(days=1)
     return DemoSummary(agents=len(agents), sessions=len(plan), observations=observations)
 
 
-def _do_due_checks(rng: random.Random, *, day: date, today: date, ladder: Ladder) -> None:
-    """Managers do most checks on time; a few slip by, so Today has some overdue ones."""
-    due = db.session.scalars(
-        sa.select(FollowUp).where(FollowUp.outcome.is_(None), FollowUp.due_on == day)
+def _do_due_checks(
+    rng: random.Random, *, day: date, today: date, ladder: Ladder, planned: dict[int, date]
+) -> None:
+    """Managers do most checks on time; a few slip by, so Today has some overdue ones.
+
+    Each check gets its day when it falls due, and is recorded on that day of the walk, so that
+    checks and new corrections reach the ladder in the order they happened.
+    """
+    newly_due = db.session.scalars(
+        sa.select(FollowUp)
+        .where(FollowUp.outcome.is_(None), FollowUp.due_on == day)
+        .order_by(FollowUp.id)
     ).all()
-    for followup in due:
+    for followup in newly_due:
         # Older checks all got done, a day or three late at worst; of the last two weeks' checks a
         # few are still waiting, which is what a real Today looks like.
         recent = (today - day).days <= 14
-        delay = rng.choice([0, 0, 0, 0, 1, 2, 3] + ([99] if recent else []))
-        done_on = day + timedelta(days=delay)
-        if done_on >= today:
-            continue
-        item = followup.focus_item
-        manager = item.opened_by
+        planned[followup.id] = day + timedelta(
+            days=rng.choice([0, 0, 0, 0, 1, 2, 3] + ([99] if recent else []))
+        )
+    for followup_id in sorted(i for i, done_on in planned.items() if done_on == day):
+        del planned[followup_id]
+        followup = db.session.get(FollowUp, followup_id)
+        if followup is None or followup.outcome is not None or day >= today:
+            continue  # a correction while shadowing recorded it as a slip in the meantime
         outcome = rng.choices(list(Outcome), weights=[65, 15, 10, 10])[0]
         followups.record_outcome(
             followup=followup,
-            author=manager,
+            author=followup.focus_item.opened_by,
             entry=followups.OutcomeInput(
                 outcome=outcome,
-                observed_on=done_on,
+                observed_on=day,
                 note=rng.choice(CHECK_NOTES[outcome]),
                 coached=rng.choice(COACHED_NOTES) if outcome == Outcome.SLIPPED else "",
                 client_uuid=uuid.uuid4(),
             ),
             ladder=ladder,
             today=today,
-            now=datetime.combine(done_on, time(12), tzinfo=UTC),
+            now=datetime.combine(day, time(12), tzinfo=UTC),
         )
 
 

@@ -546,3 +546,205 @@ class WebAuthnChallenge(db.Model):
     #: For a registration: the user handle the options carried (a new person has no row yet).
     user_handle: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary(64))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, index=True)
+
+
+# --- the agent's side: threads, self-checks, self-assessments, obstacles and suggestions --------
+
+
+class CommentKind(enum.StrEnum):
+    #: The agent marks an observation as seen.
+    SEEN = "seen"
+    REPLY = "reply"
+    #: The agent asks what the observation means or what to do differently.
+    QUESTION = "question"
+
+
+class Comment(db.Model):
+    """One message in the thread under an observation: the agent's "seen", replies, questions and
+    the manager's answers. Threads are part of the record: once the other side has read a
+    message it can be neither changed nor removed."""
+
+    __table_args__ = (sa.UniqueConstraint("author_id", "client_uuid"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    observation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("observation.id", ondelete="CASCADE"), index=True
+    )
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    kind: so.Mapped[CommentKind] = so.mapped_column(_enum(CommentKind, "comment_kind"))
+    body: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: Made in the browser so that a double tap or a replayed form posts the message once.
+    client_uuid: so.Mapped[uuid.UUID] = so.mapped_column(sa.Uuid)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    #: When the other side (the agent, or a manager of the agent's team) first had it on screen.
+    read_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime, index=True)
+    read_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+
+    observation: so.Mapped[Observation] = so.relationship()
+    author: so.Mapped[User] = so.relationship(foreign_keys=[author_id])
+    read_by: so.Mapped[User | None] = so.relationship(foreign_keys=[read_by_id])
+
+    @property
+    def by_agent(self) -> bool:
+        return self.author_id == self.observation.agent_id
+
+
+class SelfRating(enum.StrEnum):
+    """How the agent thinks a focus item went; the values match scheduling.Outcome's."""
+
+    SUSTAINED = "sustained"
+    PARTLY = "partly"
+    SLIPPED = "slipped"
+
+
+class SelfCheck(db.Model):
+    """The agent's own rating of a focus item before its next re-observation, and, once the
+    manager has recorded that check, how the two compare."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: The re-observation it was made before: one self-check per check.
+    followup_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("follow_up.id", ondelete="CASCADE"), unique=True
+    )
+    focus_item_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("focus_item.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    rating: so.Mapped[SelfRating] = so.mapped_column(_enum(SelfRating, "self_rating"))
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    #: The outcome the manager recorded for that check (copied when it was recorded).
+    observed_outcome: so.Mapped[scheduling.Outcome | None] = so.mapped_column(
+        _enum(scheduling.Outcome, "self_check_observed")
+    )
+    #: Self-view minus observation on slipped 0 < partly 1 < sustained 2: above 0 the agent saw
+    #: it better than the manager did, below 0 worse; None when not comparable (no chance).
+    difference: so.Mapped[int | None]
+
+    followup: so.Mapped[FollowUp] = so.relationship(back_populates="self_check")
+    focus_item: so.Mapped[FocusItem] = so.relationship()
+    agent: so.Mapped[User] = so.relationship()
+
+    def compare_with(self, outcome: scheduling.Outcome | None) -> None:
+        """Keep the outcome the manager recorded and how far the self-view was from it
+        (None forgets a withdrawn outcome)."""
+        self.observed_outcome = outcome
+        observed = SELF_RATING_RANK.get(outcome.value) if outcome is not None else None
+        self.difference = None if observed is None else SELF_RATING_RANK[self.rating] - observed
+
+
+#: Slipped < partly < sustained; "no chance" has no place on it.
+SELF_RATING_RANK = {SelfRating.SLIPPED: 0, SelfRating.PARTLY: 1, SelfRating.SUSTAINED: 2}
+
+#: The agent's self-check made before this re-observation, if any.
+FollowUp.self_check = so.relationship(
+    SelfCheck, uselist=False, back_populates="followup", passive_deletes=True
+)
+
+
+#: The four steps of the self-assessment scale, lowest first.
+SELF_ASSESSMENT_LEVELS = (1, 2, 3, 4)
+
+
+class SelfAssessment(db.Model):
+    """An agent's periodic view of themselves against their role profile: one per period."""
+
+    __table_args__ = (sa.UniqueConstraint("agent_id", "period"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    agent_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    #: The calendar month it is for, "YYYY-MM".
+    period: so.Mapped[str] = so.mapped_column(sa.String(7))
+    #: The profile it was made against (the agent's profile may change later).
+    role_profile_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("role_profile.id"))
+    proud_of: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    want_to_improve: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    goal: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    agent: so.Mapped[User] = so.relationship()
+    role_profile: so.Mapped[RoleProfile | None] = so.relationship()
+    ratings: so.Mapped[list["SelfAssessmentRating"]] = so.relationship(
+        back_populates="self_assessment", cascade="all, delete-orphan"
+    )
+
+
+class SelfAssessmentRating(db.Model):
+    """One behaviour of a self-assessment, on the four-step scale."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("self_assessment_id", "behaviour_id"),
+        sa.CheckConstraint("level BETWEEN 1 AND 4", name="ck_self_assessment_rating_level"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    self_assessment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("self_assessment.id", ondelete="CASCADE"), index=True
+    )
+    behaviour_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("behaviour.id"))
+    #: 1 "I need support" ... 4 "I can teach others".
+    level: so.Mapped[int]
+
+    self_assessment: so.Mapped[SelfAssessment] = so.relationship(back_populates="ratings")
+    behaviour: so.Mapped[Behaviour] = so.relationship()
+
+
+class SuggestionKind(enum.StrEnum):
+    #: Something in the work (a tool, a script, a rule, a queue) that gets in the way.
+    OBSTACLE = "obstacle"
+    SUGGESTION = "suggestion"
+
+
+class SuggestionStatus(enum.StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    BEING_FIXED = "being_fixed"
+    FIXED = "fixed"
+    WONT_FIX = "wont_fix"
+
+
+class Suggestion(db.Model):
+    """An obstacle or a suggestion raised by an agent or a manager, in the trainers' inbox.
+
+    About the work, never about a person (DESIGN principle 3)."""
+
+    __table_args__ = (sa.UniqueConstraint("author_id", "client_uuid"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    kind: so.Mapped[SuggestionKind] = so.mapped_column(_enum(SuggestionKind, "suggestion_kind"))
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    status: so.Mapped[SuggestionStatus] = so.mapped_column(
+        _enum(SuggestionStatus, "suggestion_status"), default=SuggestionStatus.NEW, index=True
+    )
+    client_uuid: so.Mapped[uuid.UUID] = so.mapped_column(sa.Uuid)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    #: When the status last changed (the author sees it move).
+    status_changed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    author: so.Mapped[User] = so.relationship()
+    updates: so.Mapped[list["SuggestionUpdate"]] = so.relationship(
+        back_populates="suggestion",
+        order_by="SuggestionUpdate.id",
+        cascade="all, delete-orphan",
+    )
+
+
+class SuggestionUpdate(db.Model):
+    """One status change of a suggestion by a trainer, with its reason (required for won't fix)."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    suggestion_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("suggestion.id", ondelete="CASCADE"), index=True
+    )
+    status: so.Mapped[SuggestionStatus] = so.mapped_column(
+        _enum(SuggestionStatus, "suggestion_update_status")
+    )
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    suggestion: so.Mapped[Suggestion] = so.relationship(back_populates="updates")
+    by: so.Mapped[User] = so.relationship()

@@ -6,13 +6,26 @@ A new route without a row in ACCESS fails test_every_route_is_in_the_access_tabl
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 from flask import url_for
 from flask.testing import FlaskClient
 
+from coachapp.extensions import db
 from coachapp.followups.service import apply_correction, current_ladder
-from coachapp.models import ObservationKind
+from coachapp.models import (
+    CommentKind,
+    FollowUp,
+    Observation,
+    ObservationKind,
+    ShadowSession,
+    SuggestionKind,
+    User,
+)
+from coachapp.selfcheck import service as self_view
+from coachapp.threads import service as threads
+from coachapp.voice import service as voice
 from tests.conftest import Auth, World, make_observation, make_session
 
 PERSONAS = ["anonymous", "agent", "manager", "other_manager", "trainer", "admin"]
@@ -49,6 +62,73 @@ def observation_data(world: World) -> dict[str, str]:
     return {
         "kind": "strength",
         "behaviour_id": str(world.behaviours[0].id),
+        "client_uuid": str(uuid.uuid4()),
+    }
+
+
+# --- records of the agent's side, made when a row's URL needs one ------------------------------
+
+
+def shared_observation(ids: Ids) -> int:
+    """An entry of an ended session with the agent: what the agent reads and answers."""
+    shadow = db.session.get(ShadowSession, ids.session)
+    assert shadow is not None
+    ended = make_session(shadow.manager, shadow.agent, ended_at=datetime.now(UTC))
+    return make_observation(ended).id
+
+
+def agents_reply(ids: Ids) -> int:
+    """A reply the agent wrote under a shared observation, not read by anyone yet."""
+    observation = db.session.get(Observation, shared_observation(ids))
+    assert observation is not None
+    comment = threads.post(
+        observation=observation,
+        author=observation.agent,
+        kind=CommentKind.REPLY,
+        body="Thanks, noted.",
+        client_uuid=uuid.uuid4(),
+        now=datetime.now(UTC),
+    )
+    return comment.id
+
+
+def focus_item(ids: Ids) -> int:
+    followup = db.session.get(FollowUp, ids.followup)
+    assert followup is not None
+    return followup.focus_item_id
+
+
+def self_assessment(ids: Ids) -> int:
+    """Last January's self-assessment of the agent (this month's is still to fill in)."""
+    agent = db.session.get(User, ids.agent)
+    assert agent is not None
+    entry = self_view.AssessmentInput(
+        ratings={b.id: 3 for b in self_view.profile_behaviours(agent)},
+        proud_of="Calm calls",
+        want_to_improve="Closing",
+        goal="Recap every call",
+    )
+    return self_view.submit_assessment(
+        agent=agent, period="2026-01", entry=entry, now=datetime.now(UTC)
+    ).id
+
+
+def agents_suggestion(ids: Ids) -> int:
+    agent = db.session.get(User, ids.agent)
+    assert agent is not None
+    return voice.raise_suggestion(
+        author=agent,
+        kind=SuggestionKind.OBSTACLE,
+        text="The knowledge base search times out.",
+        client_uuid=uuid.uuid4(),
+        now=datetime.now(UTC),
+    ).id
+
+
+def message(kind: str = "reply") -> Callable[[World], dict[str, str]]:
+    return lambda world: {
+        "kind": kind,
+        "body": "Could you say more?",
         "client_uuid": str(uuid.uuid4()),
     }
 
@@ -144,6 +224,53 @@ ACCESS: dict[str, Route] = {
     ),
     "core.service_worker": Route(
         "GET", lambda ids: url_for("core.service_worker"), everyone(200)
+    ),
+    # --- installable and offline: the manifest and the offline page are for everyone ---
+    "core.manifest": Route("GET", lambda ids: url_for("core.manifest"), everyone(200)),
+    "core.offline": Route("GET", lambda ids: url_for("core.offline"), everyone(200)),
+    "shadowing.shadow_agent": Route(
+        "GET",
+        lambda ids: url_for("shadowing.shadow_agent", agent_id=ids.agent),
+        only({"manager": 200}),
+    ),
+    # The write API answers 401 (not a redirect) to the signed-out: the phone keeps its outbox.
+    # Form data is not the JSON it wants: a manager reaches the view and is told why (422).
+    "sync.openapi_document": Route(
+        "GET", lambda ids: url_for("sync.openapi_document"), everyone(200)
+    ),
+    "sync.session_info": Route(
+        "GET", lambda ids: url_for("sync.session_info"), everyone(200, anonymous=401)
+    ),
+    "sync.start_session": Route(
+        "POST",
+        lambda ids: url_for("sync.start_session"),
+        only({"manager": 422, "other_manager": 422}, anonymous=401),
+    ),
+    "sync.add_observation": Route(
+        "POST",
+        lambda ids: url_for("sync.add_observation", session_uuid=uuid.uuid4()),
+        only({"manager": 422, "other_manager": 422}, anonymous=401),
+    ),
+    "sync.change_observation": Route(
+        "PUT",
+        lambda ids: url_for("sync.change_observation", observation_uuid=uuid.uuid4()),
+        only({"manager": 422, "other_manager": 422}, anonymous=401),
+    ),
+    # Removing what is not there (any more) answers as a removal: a replay is not an error.
+    "sync.remove_observation": Route(
+        "DELETE",
+        lambda ids: url_for("sync.remove_observation", observation_uuid=uuid.uuid4()),
+        only({"manager": 200, "other_manager": 200}, anonymous=401),
+    ),
+    "sync.record_outcome": Route(
+        "POST",
+        lambda ids: url_for("sync.record_outcome", followup_id=ids.followup),
+        only({"manager": 422, "other_manager": 422}, anonymous=401),
+    ),
+    "sync.end_session": Route(
+        "POST",
+        lambda ids: url_for("sync.end_session", session_uuid=uuid.uuid4()),
+        only({"manager": 422, "other_manager": 422}, anonymous=401),
     ),
     "reminders.settings": Route(
         "GET",
@@ -253,6 +380,97 @@ ACCESS: dict[str, Route] = {
     "people.audit_page": Route(
         "GET", lambda ids: url_for("people.audit_page"), only({"admin": 200})
     ),
+    # --- the agent's side: their log, threads, self-checks, self-assessments, voice, data ---
+    "log.focus_items": Route(
+        "GET",
+        lambda ids: url_for("log.focus_items", agent_id=ids.agent),
+        only({"agent": 200, "manager": 200, "trainer": 200}),
+    ),
+    "log.my_data": Route(
+        "GET", lambda ids: url_for("log.my_data", agent_id=ids.agent), only({"agent": 200})
+    ),
+    "log.export_json": Route(
+        "GET", lambda ids: url_for("log.export_json", agent_id=ids.agent), only({"agent": 200})
+    ),
+    "log.export_csv": Route(
+        "GET", lambda ids: url_for("log.export_csv", agent_id=ids.agent), only({"agent": 200})
+    ),
+    "threads.thread": Route(
+        "GET",
+        lambda ids: url_for("threads.thread", observation_id=shared_observation(ids)),
+        only({"agent": 200, "manager": 200, "trainer": 200}),
+    ),
+    # Trainers read threads but write in none.
+    "threads.post_comment": Route(
+        "POST",
+        lambda ids: url_for("threads.post_comment", observation_id=shared_observation(ids)),
+        only({"agent": 303, "manager": 303}),
+        message(),
+    ),
+    "threads.edit_comment": Route(
+        "POST",
+        lambda ids: url_for("threads.edit_comment", comment_id=agents_reply(ids)),
+        only({"agent": 303}),
+        lambda world: {"body": "Thanks, will do."},
+    ),
+    "threads.remove_comment": Route(
+        "POST",
+        lambda ids: url_for("threads.remove_comment", comment_id=agents_reply(ids)),
+        only({"agent": 303}),
+    ),
+    "selfcheck.save_self_check": Route(
+        "POST",
+        lambda ids: url_for("selfcheck.save_self_check", item_id=focus_item(ids)),
+        only({"agent": 303}),
+        lambda world: {"rating": "partly", "note": "Most calls."},
+    ),
+    "selfcheck.assessments": Route(
+        "GET",
+        lambda ids: url_for("selfcheck.assessments", agent_id=ids.agent),
+        only({"agent": 200, "manager": 200, "trainer": 200}),
+    ),
+    "selfcheck.new_assessment": Route(
+        "GET",
+        lambda ids: url_for("selfcheck.new_assessment", agent_id=ids.agent),
+        only({"agent": 200}),
+    ),
+    "selfcheck.submit_assessment": Route(
+        "POST",
+        lambda ids: url_for("selfcheck.submit_assessment", agent_id=ids.agent),
+        only({"agent": 303}),
+        lambda world: {f"level-{b.id}": "2" for b in world.behaviours},
+    ),
+    "selfcheck.assessment": Route(
+        "GET",
+        lambda ids: url_for(
+            "selfcheck.assessment", agent_id=ids.agent, assessment_id=self_assessment(ids)
+        ),
+        only({"agent": 200, "manager": 200, "trainer": 200}),
+    ),
+    "voice.index": Route(
+        "GET",
+        lambda ids: url_for("voice.index"),
+        only({"agent": 200, "manager": 200, "other_manager": 200}),
+    ),
+    "voice.raise_suggestion": Route(
+        "POST",
+        lambda ids: url_for("voice.raise_suggestion"),
+        only({"agent": 303, "manager": 303, "other_manager": 303}),
+        lambda world: {"kind": "obstacle", "text": "Slow CRM", "client_uuid": str(uuid.uuid4())},
+    ),
+    # The author follows their own; trainers read them all; nobody else sees one.
+    "voice.suggestion": Route(
+        "GET",
+        lambda ids: url_for("voice.suggestion", suggestion_id=agents_suggestion(ids)),
+        only({"agent": 200, "trainer": 200}),
+    ),
+    "voice.change_status": Route(
+        "POST",
+        lambda ids: url_for("voice.change_status", suggestion_id=agents_suggestion(ids)),
+        only({"trainer": 303}),
+        lambda world: {"status": "acknowledged"},
+    ),
+    "voice.inbox": Route("GET", lambda ids: url_for("voice.inbox"), only({"trainer": 200})),
 }
 
 

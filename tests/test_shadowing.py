@@ -368,7 +368,8 @@ def test_htmx_save_answers_the_capture_fragment(
     assert "Undo" in body
     # The form is ready for the next entry: empty note, a fresh UUID.
     stored = db.session.scalars(sa.select(Observation)).one()
-    assert str(stored.client_uuid) not in body
+    assert f'name="client_uuid" value="{stored.client_uuid}"' not in body
+    assert 'name="client_uuid" value="' in body
     assert '<textarea id="note" name="note" rows="2" maxlength="4000" placeholder' in body
     assert "></textarea>" in body
 

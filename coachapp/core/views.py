@@ -1,12 +1,26 @@
-"""The home redirect, the health check and the service worker."""
+"""The home redirect, the health check, and what makes the app installable: the service worker,
+the web app manifest and the offline page."""
 
+import struct
 from pathlib import Path
 
-from flask import Blueprint, current_app, redirect, send_file, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from coachapp.models import Role
+
+#: The colours of static/css/app.css: the top bar (theme) and the page behind it (background).
+THEME_COLOUR = "#0f5c4d"
+BACKGROUND_COLOUR = "#f5f7f6"
+ICONS = [
+    ("icons/icon-192.png", "any"),
+    ("icons/icon-512.png", "any"),
+    ("icons/icon-maskable-512.png", "maskable"),
+]
+#: Shots of the phone screens, shown by the browser's install dialog.
+SCREENSHOTS = ["screenshots/today.png", "screenshots/shadowing.png"]
 
 bp = Blueprint("core", __name__)
 
@@ -41,3 +55,71 @@ def service_worker() -> Response:
     # Browsers check for a new worker on every visit; no cache may hand them an old one.
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest() -> Response:
+    """The web app manifest: what the phone needs to install coachapp on its home screen."""
+    response = jsonify(
+        {
+            "id": "/",
+            "name": "coachapp",
+            "short_name": "coachapp",
+            "description": _(
+                "Coaching on the job: log what you see while shadowing, with or without signal."
+            ),
+            "lang": current_app.config["BABEL_DEFAULT_LOCALE"],
+            "start_url": "/",
+            "scope": "/",
+            "display": "standalone",
+            "orientation": "portrait",
+            "theme_color": THEME_COLOUR,
+            "background_color": BACKGROUND_COLOUR,
+            "categories": ["business", "productivity"],
+            "icons": [_image(path, purpose=purpose) for path, purpose in ICONS],
+            "screenshots": [
+                {**_image(path), "form_factor": "narrow", "label": label}
+                for path, label in zip(
+                    SCREENSHOTS,
+                    [_("Today: follow-ups due and agents"), _("Shadowing an agent")],
+                    strict=True,
+                )
+                if _static_file(path).exists()
+            ],
+        }
+    )
+    response.mimetype = "application/manifest+json"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/offline")
+def offline() -> str:
+    """What the phone shows for a page it has not kept, when there is no signal."""
+    return render_template("core/offline.html")
+
+
+def _static_file(path: str) -> Path:
+    return Path(current_app.static_folder or "static") / path
+
+
+def _image(path: str, purpose: str | None = None) -> dict[str, str]:
+    width, height = png_size(_static_file(path))
+    image = {
+        "src": url_for("static", filename=path),
+        "sizes": f"{width}x{height}",
+        "type": "image/png",
+    }
+    if purpose:
+        image["purpose"] = purpose
+    return image
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's header (the IHDR chunk comes first)."""
+    with path.open("rb") as png:
+        header = png.read(24)
+    if header[:8] != b"\x89PNG\r\n\x1a\n" or header[12:16] != b"IHDR":
+        raise ValueError(f"{path} is not a PNG")
+    width, height = struct.unpack(">II", header[16:24])
+    return width, height

@@ -34,6 +34,16 @@ class OutcomeBeforeOpening(DomainError):
     message = _l("A check cannot be dated before the correction that opened it.")
 
 
+class OutcomeOutOfOrder(DomainError):
+    """Checks saved offline reach the server later; they still apply in the order they happened."""
+
+    status_code = 422
+    message = _l(
+        "This check is dated before the last recorded check of this behaviour. "
+        "Checks apply in the order they happened."
+    )
+
+
 def ladder_of(org: Organisation | None) -> scheduling.Ladder:
     if org is None:
         return scheduling.Ladder()
@@ -108,6 +118,7 @@ def withdraw_correction(observation: Observation, ladder: scheduling.Ladder) -> 
             setattr(slip, field, None)
         slip.note = slip.coached = ""
         slip.recorded_at = None
+        _compare_self_check(slip)
         db.session.flush()
         item.state = _replayed(item, ladder)
     db.session.commit()
@@ -148,6 +159,9 @@ def record_outcome(
         raise OutcomeInFuture()
     if entry.observed_on < item.opened_on:
         raise OutcomeBeforeOpening()
+    last_observed = max((f.observed_on for f in item.recorded if f.observed_on), default=None)
+    if last_observed is not None and entry.observed_on < last_observed:
+        raise OutcomeOutOfOrder()
     # Claim the check in one statement: of two managers tapping at once, one wins, one is told.
     claimed = db.session.execute(
         sa.update(FollowUp)
@@ -168,6 +182,7 @@ def record_outcome(
         db.session.rollback()
         raise AlreadyRecorded()
     db.session.refresh(followup)
+    _compare_self_check(followup)
     state = scheduling.advance(ladder, item.state, entry.outcome, entry.observed_on)
     item.state = state
     if state.due_on is not None:
@@ -194,10 +209,18 @@ def _record_slip(
     pending.author_id = observation.author_id
     pending.observation_id = observation.id
     pending.recorded_at = observation.recorded_at
+    _compare_self_check(pending)
     state = scheduling.advance(ladder, item.state, scheduling.Outcome.SLIPPED, on)
     item.state = state
     item.followups.append(_pending_check(state, sequence=pending.sequence + 1))
     db.session.commit()
+
+
+def _compare_self_check(followup: FollowUp) -> None:
+    """Store how the agent's self-check for this check (if any) differs from its outcome."""
+    self_check = followup.self_check
+    if self_check is not None:
+        self_check.compare_with(followup.outcome)
 
 
 def _pending_check(state: scheduling.ItemState, *, sequence: int) -> FollowUp:

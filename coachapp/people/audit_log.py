@@ -34,6 +34,7 @@ ACTION_LABELS = {
     "user.team_changed": _l("Team changed"),
     "sessions.ended": _l("Signed out of other devices"),
     "log.viewed": _l("Opened an agent's log"),
+    "data.exported": _l("Exported their data"),
 }
 
 

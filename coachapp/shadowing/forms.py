@@ -9,10 +9,16 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import UUID, DataRequired, Length, Optional, ValidationError
 
 from coachapp import clock
-from coachapp.models import NOTE_MAX_LENGTH, ObservationKind
+from coachapp.models import NOTE_MAX_LENGTH, ObservationKind, User
 
 #: A phone clock a little ahead is normal; an hour ahead is a wrong clock or a forged time.
 FUTURE_TOLERANCE = timedelta(minutes=10)
+
+#: The refusals the page also gives before anything leaves the phone (offline there is no server
+#: to ask); the form below uses the same words.
+KIND_MISSING = _l("Choose strength, correction or obstacle first.")
+OBSTACLE_NEEDS_NOTE = _l("Say in a few words what gets in the way.")
+BEHAVIOUR_OR_NOTE = _l("Tap a behaviour or write a note.")
 
 KIND_LABELS = {
     ObservationKind.STRENGTH: _l("Strength"),
@@ -35,7 +41,7 @@ class ObservationForm(NoCsrfForm):
     kind = RadioField(
         _l("Kind"),
         choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
-        validators=[DataRequired(_l("Choose strength, correction or obstacle first."))],
+        validators=[DataRequired(KIND_MISSING)],
     )
     behaviour_id = StringField(_l("Behaviour"), validators=[Optional()])
     note = TextAreaField(
@@ -78,9 +84,9 @@ class ObservationForm(NoCsrfForm):
 
     def validate_note(self, field: TextAreaField) -> None:
         if self.chosen_kind == ObservationKind.OBSTACLE and not field.data:
-            raise ValidationError(_l("Say in a few words what gets in the way."))
+            raise ValidationError(OBSTACLE_NEEDS_NOTE)
         if not field.data and not strip(self.behaviour_id.data):
-            raise ValidationError(_l("Tap a behaviour or write a note."))
+            raise ValidationError(BEHAVIOUR_OR_NOTE)
 
     def validate_occurred_at(self, field: HiddenField) -> None:
         if parse_phone_time(field.data) is None and field.data:
@@ -110,8 +116,15 @@ def parse_phone_time(raw: str | None) -> datetime | None:
         return None
     try:
         when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        if when.tzinfo is None:
+            return None
+        # Year 1 in a zone east of UTC has no UTC form: not a time a phone sends.
+        return when.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    if when.tzinfo is None:
-        return None
-    return when.astimezone(UTC)
+
+
+def behaviour_ids_for(agent: User) -> set[int]:
+    """The behaviours of the agent's role profile: the only ones an entry about them may name."""
+    profile = agent.role_profile
+    return {b.id for c in profile.competencies for b in c.behaviours} if profile else set()

@@ -24,9 +24,13 @@ from coachapp.roles import role_required
 from coachapp.scope import coachable_agent_or_404, own_session_or_404, visible_agents
 from coachapp.shadowing import service
 from coachapp.shadowing.forms import (
+    BEHAVIOUR_OR_NOTE,
+    KIND_MISSING,
+    OBSTACLE_NEEDS_NOTE,
     EndSessionForm,
     ObservationForm,
     StartSessionForm,
+    behaviour_ids_for,
     parse_phone_time,
 )
 
@@ -104,6 +108,27 @@ def session(session_id: int) -> Response:
             counts=service.count_by_kind(shadow.observations),
         )
     return _capture_page(shadow, _observation_form(shadow, formdata=None))
+
+
+@bp.get("/agents/<int:agent_id>/shadow")
+@login_required
+@manager_only
+def shadow_agent(agent_id: int) -> Response:
+    """The shadowing screen for one agent, also before its session has reached the server.
+
+    The phone names the session (?session=UUID) before the server has heard of it, so that the
+    page works from the service worker's cache with no signal; the server creates the session at
+    the first write from the outbox. Without a name the page shows the session open with the agent.
+    """
+    agent = coachable_agent_or_404(current_user, agent_id)
+    found = _session_for_page(agent, _uuid_arg("session"))
+    if found is not None and not found.is_open:
+        return redirect(url_for("shadowing.session", session_id=found.id))
+    if found is not None:
+        return _capture_page(found, _observation_form(found, formdata=None))
+    form = ObservationForm(formdata=None, behaviour_ids=behaviour_ids_for(agent))
+    form.client_uuid.data = str(uuid.uuid4())
+    return _capture_page(None, form, agent=agent)
 
 
 @bp.post("/sessions/<int:session_id>/observations")
@@ -250,6 +275,27 @@ def _entry_from(form: ObservationForm) -> service.ObservationInput:
     )
 
 
+def _uuid_arg(name: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _session_for_page(agent: User, client_uuid: uuid.UUID | None) -> ShadowSession | None:
+    """The session the phone named, else the one open with this agent (of this manager)."""
+    query = sa.select(ShadowSession).where(
+        ShadowSession.manager_id == current_user.id, ShadowSession.agent_id == agent.id
+    )
+    if client_uuid is not None:
+        return db.session.scalar(query.where(ShadowSession.client_uuid == client_uuid))
+    return db.session.scalar(
+        query.where(ShadowSession.ended_at.is_(None))
+        .order_by(ShadowSession.started_at.desc())
+        .limit(1)
+    )
+
+
 def _own_observation_or_404(observation_id: int) -> Observation:
     observation = db.session.get(Observation, observation_id)
     if observation is None or observation.author_id != current_user.id:
@@ -259,24 +305,32 @@ def _own_observation_or_404(observation_id: int) -> Observation:
 
 
 def _capture_page(
-    shadow: ShadowSession,
+    shadow: ShadowSession | None,
     form: ObservationForm,
     status: int = 200,
     just_saved: Observation | None = None,
     end_form: EndSessionForm | None = None,
     undone: bool = False,
+    agent: User | None = None,
 ) -> Response:
+    agent = agent or (shadow.agent if shadow else None)
+    assert agent is not None
     return render(
         "shadowing/session.html",
         "shadowing/_capture.html",
         status=status,
         shadow=shadow,
+        agent=agent,
         form=form,
         end_form=end_form or EndSessionForm(formdata=None),
         just_saved=just_saved,
         undone=undone,
         kinds=list(ObservationKind),
-        due=due_checks(current_user, clock.today(), agent_id=shadow.agent_id),
+        # What the page itself says when an entry is refused before it leaves the phone.
+        kind_missing=KIND_MISSING,
+        obstacle_needs_note=OBSTACLE_NEEDS_NOTE,
+        behaviour_or_note=BEHAVIOUR_OR_NOTE,
+        due=due_checks(current_user, clock.today(), agent_id=agent.id),
         today=clock.today(),
         ladder=current_ladder(),
     )

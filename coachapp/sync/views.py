@@ -1,0 +1,387 @@
+"""The JSON write API the phone's outbox replays: every write addressed by the phone's UUIDs.
+
+Sessions and entries made offline have no server id yet, so everything is found by the UUID the
+phone made, always together with the signed-in author: a replay answers as the first call did and
+stores nothing new. Refusals say why in words the page shows beside the waiting item.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, generate_csrf
+from werkzeug.exceptions import HTTPException
+
+from coachapp import clock
+from coachapp.errors import DomainError
+from coachapp.extensions import csrf, db
+from coachapp.followups import service as followups
+from coachapp.followups.forms import OutcomeForm
+from coachapp.models import FollowUp, Observation, ObservationKind, ShadowSession
+from coachapp.roles import role_required
+from coachapp.scope import coachable_agent_or_404, own_session_or_404
+from coachapp.shadowing import service as shadowing
+from coachapp.shadowing.forms import EndSessionForm, ObservationForm, behaviour_ids_for
+from coachapp.sync import openapi
+from coachapp.sync.service import (
+    Field,
+    Invalid,
+    as_formdata,
+    first_error,
+    parse_uuid,
+    phone_time,
+    read_object,
+    user_tag,
+)
+
+bp = Blueprint("sync", __name__, url_prefix="/api")
+# The token is checked below, after the sign-in, so that each failure gets its own answer: the
+# outbox keeps its items on both, but asks the manager to sign in only for the first.
+csrf.exempt(bp)
+manager_only = role_required("manager")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+NOT_PERSONAL = frozenset({"static", "core.service_worker", "core.manifest", "core.offline"})
+ID = "<int(max=2147483647):followup_id>"
+
+START = {"client_uuid": Field(str, True), "agent_id": Field(int, True), "started_at": Field(str)}
+ENTRY = {
+    "kind": Field(str, True),
+    "behaviour_id": Field(int),
+    "note": Field(str),
+    "coached": Field(str),
+}
+NEW_ENTRY = {"client_uuid": Field(str, True), **ENTRY, "occurred_at": Field(str)}
+OUTCOME = {
+    "client_uuid": Field(str, True),
+    "outcome": Field(str, True),
+    "note": Field(str),
+    "coached": Field(str),
+    "occurred_at": Field(str),
+}
+END = {"summary_note": Field(str), "ended_at": Field(str)}
+
+
+@bp.before_request
+def signed_in_with_token() -> tuple[Response, int] | None:
+    """401 to the signed-out and 403 without the page's token, as JSON the outbox reads."""
+    if request.endpoint == "sync.openapi_document":
+        return None
+    if not current_user.is_authenticated:
+        return problem(
+            401,
+            _l("Your sign-in has ended. Sign in again: what waits on this phone is kept."),
+            code="signin",
+        )
+    if request.method in SAFE_METHODS or not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return None
+    try:
+        csrf.protect()
+    except CSRFError:
+        return problem(
+            403, _l("The security token did not match. Reload the page and try again."), code="csrf"
+        )
+    return None
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi.document())
+
+
+@bp.get("/session")
+def session_info() -> Response:
+    """Who is signed in (as the tag the outbox files items under) and a token for replays."""
+    return jsonify(user=user_tag(current_user), csrf_token=generate_csrf())
+
+
+@bp.post("/sessions")
+@manager_only
+def start_session() -> tuple[Response, int]:
+    """Start shadowing an agent; a replay, or a start while one is open, returns that session."""
+    values = read_object(request.get_json(silent=True), START)
+    client_uuid = parse_uuid(values["client_uuid"])
+    agent_id = values["agent_id"]
+    assert isinstance(agent_id, int)  # read_object checked the type
+    agent = coachable_agent_or_404(current_user, agent_id)
+    now = clock.now()
+    started_at = phone_time(values.get("started_at"), now=now, field="started_at") or now
+    existed = _session_by_uuid(client_uuid) is not None
+    shadow = shadowing.start_session(
+        manager=current_user, agent=agent, client_uuid=client_uuid, now=started_at
+    )
+    created = not existed and shadow.client_uuid == client_uuid
+    return jsonify(session=_session_json(shadow)), 201 if created else 200
+
+
+@bp.post("/sessions/<uuid:session_uuid>/observations")
+@manager_only
+def add_observation(session_uuid: uuid.UUID) -> tuple[Response, int]:
+    """Add an entry to a session, dated by the phone's clock."""
+    values = read_object(request.get_json(silent=True), NEW_ENTRY)
+    client_uuid = parse_uuid(values["client_uuid"])
+    shadow = _own_session(session_uuid)
+    replayed = _observation_by_uuid(client_uuid)
+    if replayed is not None:
+        return jsonify(observation=_observation_json(replayed)), 200
+    form = _checked(ObservationForm, values, behaviour_ids=behaviour_ids_for(shadow.agent))
+    now = clock.now()
+    observation, created = shadowing.record_observation(
+        session=shadow,
+        author=current_user,
+        entry=_entry(form),
+        client_uuid=client_uuid,
+        occurred_at=phone_time(values.get("occurred_at"), now=now, field="occurred_at") or now,
+        now=now,
+    )
+    return jsonify(observation=_observation_json(observation)), 201 if created else 200
+
+
+@bp.put("/observations/<uuid:observation_uuid>")
+@manager_only
+def change_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
+    """Replace an entry's kind, behaviour and words while its session is open."""
+    observation = _own_observation(observation_uuid)
+    values = read_object(request.get_json(silent=True), ENTRY)
+    form = _checked(
+        ObservationForm,
+        {**values, "client_uuid": str(observation.client_uuid)},
+        behaviour_ids=behaviour_ids_for(observation.agent),
+    )
+    entry = _entry(form)
+    # A replay of a change that arrived before the session ended is not an error.
+    if observation.session.is_open or not _holds(observation, entry):
+        shadowing.update_observation(observation=observation, entry=entry, now=clock.now())
+    return jsonify(observation=_observation_json(observation)), 200
+
+
+@bp.delete("/observations/<uuid:observation_uuid>")
+@manager_only
+def remove_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
+    """Take an entry back; removing one that is already gone answers the same."""
+    observation = _observation_by_uuid(observation_uuid)
+    if observation is not None:
+        own_session_or_404(current_user, observation.session_id)
+        shadowing.remove_observation(observation=observation)
+    return jsonify(removed=True, client_uuid=str(observation_uuid)), 200
+
+
+@bp.post(f"/followups/{ID}/outcome")
+@manager_only
+def record_outcome(followup_id: int) -> tuple[Response, int]:
+    """Record a re-observation; checks of one behaviour apply in the order they happened."""
+    values = read_object(request.get_json(silent=True), OUTCOME)
+    client_uuid = parse_uuid(values["client_uuid"])
+    followup = db.session.get(FollowUp, followup_id)
+    if followup is None:
+        abort(404)
+    coachable_agent_or_404(current_user, followup.focus_item.agent_id)
+    replayed = db.session.scalar(
+        sa.select(FollowUp).where(
+            FollowUp.author_id == current_user.id, FollowUp.client_uuid == client_uuid
+        )
+    )
+    if replayed is not None:
+        return jsonify(followup=_followup_json(replayed)), 200
+    form = _checked(OutcomeForm, values)
+    now = clock.now()
+    observed_at = phone_time(values.get("occurred_at"), now=now, field="occurred_at") or now
+    outcome = form.chosen_outcome
+    assert outcome is not None  # validated
+    recorded = followups.record_outcome(
+        followup=followup,
+        author=current_user,
+        entry=followups.OutcomeInput(
+            outcome=outcome,
+            observed_on=clock.local_date(observed_at),
+            note=form.note.data or "",
+            coached=form.coached.data or "",
+            client_uuid=client_uuid,
+        ),
+        ladder=followups.current_ladder(),
+        today=clock.today(),
+        now=now,
+    )
+    return jsonify(followup=_followup_json(recorded)), 201
+
+
+@bp.post("/sessions/<uuid:session_uuid>/end")
+@manager_only
+def end_session(session_uuid: uuid.UUID) -> tuple[Response, int]:
+    """End a session at the phone's time; ending it again keeps the first end."""
+    values = read_object(request.get_json(silent=True), END)
+    shadow = _own_session(session_uuid)
+    form = _checked(EndSessionForm, values)
+    now = clock.now()
+    ended_at = phone_time(values.get("ended_at"), now=now, field="ended_at") or now
+    shadowing.end_session(
+        session=shadow,
+        summary_note=form.summary_note.data or "",
+        now=max(ended_at, shadow.started_at),
+    )
+    return jsonify(session=_session_json(shadow)), 200
+
+
+# --- what every page carries for the offline code ----------------------------------------
+
+
+@bp.after_app_request
+def tag_personal_answers(response: Response) -> Response:
+    """Name the signed-in person on every answer, so that the service worker caches a page only
+    for the person it was made for (and drops another person's pages when someone else signs in)."""
+    if request.endpoint not in NOT_PERSONAL and current_user.is_authenticated:
+        response.headers["X-Coachapp-User"] = user_tag(current_user)
+    return response
+
+
+@bp.app_context_processor
+def offline_context() -> dict[str, object]:
+    """The signed-in person's tag for the page's outbox ("" when nobody is signed in)."""
+    return {"offline_user": user_tag(current_user) if current_user.is_authenticated else ""}
+
+
+# --- errors as JSON ---------------------------------------------------------------------
+
+
+def problem(
+    status: int, message: Any, *, code: str | None = None, field: str | None = None
+) -> tuple[Response, int]:
+    body: dict[str, object] = {"error": str(message)}
+    if code:
+        body["code"] = code
+    if field:
+        body["field"] = field
+    return jsonify(body), status
+
+
+@bp.errorhandler(DomainError)
+def refused(error: DomainError) -> tuple[Response, int]:
+    return problem(error.status_code, error.message, field=getattr(error, "field", None))
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> tuple[Response, int]:
+    messages = {
+        404: _l("There is nothing here, or it is not yours to change."),
+        413: _l("That was too much to send at once. Shorten the text."),
+    }
+    status = error.code or 500
+    return problem(status, messages.get(status, error.name))
+
+
+@bp.errorhandler(Exception)
+def unexpected(error: Exception) -> tuple[Response, int]:
+    # No request body in the log: observation text never goes there.
+    current_app.logger.exception("unhandled API error %s", type(error).__name__)
+    db.session.rollback()
+    return problem(500, _l("Something went wrong. Nothing on the phone is lost; it tries again."))
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _checked(form_class: type, values: dict[str, object], **kwargs: Any) -> Any:
+    """Validate with the same form (and words) as the page, fed the JSON values as strings."""
+    form = form_class(formdata=as_formdata(values), **kwargs)
+    if not form.validate():
+        raise first_error(form.errors)
+    return form
+
+
+def _entry(form: ObservationForm) -> shadowing.ObservationInput:
+    kind = form.chosen_kind
+    assert kind is not None  # validated
+    return shadowing.ObservationInput(
+        kind=kind,
+        behaviour_id=form.chosen_behaviour_id,
+        note=form.note.data or "",
+        coached=form.coached.data or "",
+    )
+
+
+def _holds(observation: Observation, entry: shadowing.ObservationInput) -> bool:
+    held = (observation.kind, observation.behaviour_id, observation.note, observation.coached)
+    coached = entry.coached if entry.kind == ObservationKind.CORRECTION else ""
+    return held == (entry.kind, entry.behaviour_id, entry.note, coached)
+
+
+def _session_by_uuid(client_uuid: uuid.UUID) -> ShadowSession | None:
+    return db.session.scalar(
+        sa.select(ShadowSession).where(
+            ShadowSession.manager_id == current_user.id, ShadowSession.client_uuid == client_uuid
+        )
+    )
+
+
+def _own_session(client_uuid: uuid.UUID) -> ShadowSession:
+    shadow = _session_by_uuid(client_uuid)
+    if shadow is None:
+        raise Invalid(
+            _l("This session is not on the server: its start did not arrive. Start it again.")
+        )
+    return own_session_or_404(current_user, shadow.id)
+
+
+def _observation_by_uuid(client_uuid: uuid.UUID) -> Observation | None:
+    return db.session.scalar(
+        sa.select(Observation).where(
+            Observation.author_id == current_user.id, Observation.client_uuid == client_uuid
+        )
+    )
+
+
+def _own_observation(client_uuid: uuid.UUID) -> Observation:
+    observation = _observation_by_uuid(client_uuid)
+    if observation is None:
+        raise Invalid(_l("This entry is not on the server any more: it was removed."))
+    own_session_or_404(current_user, observation.session_id)
+    return observation
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _session_json(shadow: ShadowSession) -> dict[str, object]:
+    return {
+        "id": shadow.id,
+        "client_uuid": str(shadow.client_uuid),
+        "agent_id": shadow.agent_id,
+        "started_at": _iso(shadow.started_at),
+        "ended_at": _iso(shadow.ended_at),
+        "url": url_for("shadowing.session", session_id=shadow.id),
+    }
+
+
+def _observation_json(observation: Observation) -> dict[str, object]:
+    return {
+        "id": observation.id,
+        "client_uuid": str(observation.client_uuid),
+        "session_uuid": str(observation.session.client_uuid),
+        "kind": observation.kind.value,
+        "behaviour_id": observation.behaviour_id,
+        "note": observation.note,
+        "coached": observation.coached,
+        "occurred_at": _iso(observation.occurred_at),
+        "recorded_at": _iso(observation.recorded_at),
+        "updated_at": _iso(observation.updated_at),
+    }
+
+
+def _followup_json(followup: FollowUp) -> dict[str, object]:
+    item = followup.focus_item
+    pending = item.pending
+    return {
+        "id": followup.id,
+        "client_uuid": str(followup.client_uuid) if followup.client_uuid else None,
+        "outcome": followup.outcome.value if followup.outcome else None,
+        "observed_on": followup.observed_on.isoformat() if followup.observed_on else None,
+        "on_time": followup.on_time,
+        "next_due_on": pending.due_on.isoformat() if pending else None,
+        "url": url_for("followups.check", followup_id=followup.id),
+    }
