@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from coachapp.errors import SessionEnded
 from coachapp.extensions import db
 from coachapp.followups.service import apply_correction, current_ladder, withdraw_correction
-from coachapp.models import Observation, ObservationKind, ShadowSession, User
+from coachapp.models import Observation, ObservationKind, ShadowSession, SuggestionKind, User
+from coachapp.voice.service import raise_suggestion
 
 RowT = TypeVar("RowT", ShadowSession, Observation)
 
@@ -113,12 +114,32 @@ def remove_observation(*, observation: Observation) -> None:
 
 
 def end_session(*, session: ShadowSession, summary_note: str, now: datetime) -> ShadowSession:
-    """Close the session; its summary lands in the agent's log. Ending twice changes nothing."""
+    """Close the session; its summary lands in the agent's log and its obstacles in the
+    trainers' inbox. Ending twice changes nothing."""
     if session.is_open:
         session.ended_at = now
         session.summary_note = summary_note
         db.session.commit()
+        _send_obstacles_to_trainers(session, now)
     return session
+
+
+def _send_obstacles_to_trainers(session: ShadowSession, now: datetime) -> None:
+    """Obstacles are about the work, not the agent (DESIGN principle 3): they go to the inbox
+    under the manager's name, without the agent. Sent at the end, once entries can no longer be
+    fixed; the entry's own UUID makes a replayed end send each one once."""
+    for observation in session.observations:
+        if observation.kind != ObservationKind.OBSTACLE:
+            continue
+        text = observation.note or (observation.behaviour.name if observation.behaviour else "")
+        if text:
+            raise_suggestion(
+                author=session.manager,
+                kind=SuggestionKind.OBSTACLE,
+                text=text,
+                client_uuid=observation.client_uuid,
+                now=now,
+            )
 
 
 def count_by_kind(observations: list[Observation]) -> dict[ObservationKind, int]:
