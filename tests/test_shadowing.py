@@ -522,7 +522,7 @@ def test_end_with_an_over_long_summary_keeps_the_session_open(
     )
     body = answer.get_data(as_text=True)
     assert answer.status_code == 422
-    assert "Keep the note under 4000 characters." in body
+    assert "Keep this under 4000 characters." in body
     assert f">{typed}</textarea>" in body
     db.session.expire_all()
     assert shadow.is_open
@@ -652,7 +652,7 @@ def test_agent_page_shows_ended_sessions_strengths_first(
     [
         ({"kind": "strength", "note": "   "}, "Tap a behaviour or write a note.", None),
         ({"kind": "obstacle", "note": ""}, "Say in a few words what gets in the way.", None),
-        ({"kind": "strength", "note": "n" * 4001}, "Keep the note under 4000 characters.", None),
+        ({"kind": "strength", "note": "n" * 4001}, "Keep this under 4000 characters.", None),
         (
             {"kind": "correction", "note": "Forgot", "coached": "c" * 4001},
             "Keep this under 4000 characters.",

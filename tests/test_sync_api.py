@@ -163,7 +163,7 @@ def test_the_author_is_whoever_is_signed_in(client: FlaskClient, session_uuid: s
         ({"kind": "obstacle", "note": ""}, "note", "Say in a few words what gets in the way."),
         ({"kind": "strength", "note": ""}, "note", "Tap a behaviour or write a note."),
         ({"kind": "praise"}, "kind", "Not a valid choice."),
-        ({"kind": "strength", "note": "x" * 4001}, "note", "Keep the note under 4000 characters."),
+        ({"kind": "strength", "note": "x" * 4001}, "note", "Keep this under 4000 characters."),
         ({"kind": "strength", "note": 7}, "note", "note has the wrong type."),
         ({"client_uuid": "not-a-uuid"}, "client_uuid", "client_uuid is not a UUID."),
         ({"note": "nul\x00"}, "note", "note holds a character that cannot be stored."),

@@ -1,12 +1,11 @@
 """The re-observation form: four outcome buttons, an optional note, what was coached on a slip."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import UUID, DataRequired, Length, Optional, ValidationError
+from wtforms import HiddenField, StringField
+from wtforms.validators import UUID, DataRequired, Optional, ValidationError
 
-from coachapp.models import NOTE_MAX_LENGTH
 from coachapp.scheduling import Outcome
-from coachapp.shadowing.forms import NoCsrfForm, parse_phone_time, strip
+from coachapp.shadowing.forms import NoCsrfForm, note_field, parse_phone_time
 
 OUTCOME_LABELS = {
     Outcome.SUSTAINED: _l("Sustained"),
@@ -20,18 +19,8 @@ class OutcomeForm(NoCsrfForm):
     outcome = StringField(
         _l("Outcome"), validators=[DataRequired(_l("Tap one of the four outcomes."))]
     )
-    note = TextAreaField(
-        _l("Note"),
-        filters=[strip],
-        validators=[
-            Length(max=NOTE_MAX_LENGTH, message=_l("Keep the note under %(max)d characters."))
-        ],
-    )
-    coached = TextAreaField(
-        _l("What I coached"),
-        filters=[strip],
-        validators=[Length(max=NOTE_MAX_LENGTH, message=_l("Keep this under %(max)d characters."))],
-    )
+    note = note_field(_l("Note"))
+    coached = note_field(_l("What I coached"))
     client_uuid = HiddenField(validators=[DataRequired(), UUID()])
     occurred_at = HiddenField(validators=[Optional()])
 

@@ -31,6 +31,15 @@ def strip(value: str | None) -> str:
     return (value or "").strip()
 
 
+def note_field(label: str) -> TextAreaField:
+    """An optional free-text field, trimmed, capped at NOTE_MAX_LENGTH like every note."""
+    return TextAreaField(
+        label,
+        filters=[strip],
+        validators=[Length(max=NOTE_MAX_LENGTH, message=_l("Keep this under %(max)d characters."))],
+    )
+
+
 class NoCsrfForm(FlaskForm):
     class Meta:
         # CSRFProtect checks every POST before a view runs (token in a header or a hidden field).
@@ -44,18 +53,8 @@ class ObservationForm(NoCsrfForm):
         validators=[DataRequired(KIND_MISSING)],
     )
     behaviour_id = StringField(_l("Behaviour"), validators=[Optional()])
-    note = TextAreaField(
-        _l("Note"),
-        filters=[strip],
-        validators=[
-            Length(max=NOTE_MAX_LENGTH, message=_l("Keep the note under %(max)d characters."))
-        ],
-    )
-    coached = TextAreaField(
-        _l("What I coached"),
-        filters=[strip],
-        validators=[Length(max=NOTE_MAX_LENGTH, message=_l("Keep this under %(max)d characters."))],
-    )
+    note = note_field(_l("Note"))
+    coached = note_field(_l("What I coached"))
     client_uuid = HiddenField(validators=[DataRequired(), UUID()])
     occurred_at = HiddenField(validators=[Optional()])
 
@@ -97,13 +96,7 @@ class ObservationForm(NoCsrfForm):
 
 
 class EndSessionForm(NoCsrfForm):
-    summary_note = TextAreaField(
-        _l("Overall note"),
-        filters=[strip],
-        validators=[
-            Length(max=NOTE_MAX_LENGTH, message=_l("Keep the note under %(max)d characters."))
-        ],
-    )
+    summary_note = note_field(_l("Overall note"))
 
 
 class StartSessionForm(NoCsrfForm):
