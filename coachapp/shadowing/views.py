@@ -315,6 +315,16 @@ def _capture_page(
 ) -> Response:
     agent = agent or (shadow.agent if shadow else None)
     assert agent is not None
+    # The due checks sit above the capture area: only the whole page needs them, not every save.
+    page_only = (
+        {}
+        if is_fragment_request()
+        else {
+            "due": due_checks(current_user, clock.today(), agent_id=agent.id),
+            "today": clock.today(),
+            "ladder": current_ladder(),
+        }
+    )
     return render(
         "shadowing/session.html",
         "shadowing/_capture.html",
@@ -330,9 +340,7 @@ def _capture_page(
         kind_missing=KIND_MISSING,
         obstacle_needs_note=OBSTACLE_NEEDS_NOTE,
         behaviour_or_note=BEHAVIOUR_OR_NOTE,
-        due=due_checks(current_user, clock.today(), agent_id=agent.id),
-        today=clock.today(),
-        ladder=current_ladder(),
+        **page_only,
     )
 
 
