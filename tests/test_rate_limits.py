@@ -70,8 +70,10 @@ def _gunicorn(tmp_path_factory: pytest.TempPathFactory, storage: str) -> Iterato
     subprocess.run(flask, cwd=ROOT, env=env, check=True, capture_output=True)
     port = _free_port()
     server = subprocess.Popen(
+        # --preload: the app is imported once before the fork, so every worker is ready at once
+        # and the burst below really meets all of them.
         [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}"]
-        + ["app:app"],
+        + ["--preload", "app:app"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -80,6 +82,8 @@ def _gunicorn(tmp_path_factory: pytest.TempPathFactory, storage: str) -> Iterato
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url + "/healthz")
+        with ThreadPoolExecutor(max_workers=WORKERS * 2) as pool:  # wake every worker
+            list(pool.map(_status, [url + "/healthz"] * (WORKERS * 10)))
         yield url
     finally:
         server.terminate()
