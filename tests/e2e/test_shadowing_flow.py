@@ -66,6 +66,12 @@ def entry_for(page: Page, behaviour: str) -> Locator:
     return session_entries(page).filter(has_text=behaviour)
 
 
+def wait_until_sent(entry: Locator) -> None:
+    """The entry's "waiting" line goes once the server has it; tapping before that can miss, as
+    the line leaving moves the entry's buttons up."""
+    expect(entry.locator('[data-field="status"]')).to_be_hidden()
+
+
 def assert_same_page(page: Page, url: str) -> None:
     """The list updated in place: same URL, and the marker set on this page's window survived."""
     assert page.url == url
@@ -106,6 +112,7 @@ def shadow_an_agent(page: Page, *, shoot: bool = True) -> None:
     assert_same_page(page, session_url)
 
     # Fix one entry in place.
+    wait_until_sent(correction)
     correction.get_by_role("link", name="Fix").tap()
     editor = session_entries(page).filter(has=page.get_by_role("button", name="Save changes"))
     editor.get_by_label("Note", exact=True).fill("Forgot the next steps at the end of a long call.")
@@ -226,6 +233,7 @@ def test_every_screen_fits_a_360px_phone_with_thumb_sized_targets(page: Page) ->
     expect(entry_for(page, "Explains the refund policy")).to_have_count(1)
     choose_kind(page, "Correction")  # shows the "What I coached" field again
     assert_fits(page, "shadowing, with an entry")
+    wait_until_sent(entry_for(page, "Explains the refund policy"))
     entry_for(page, "Explains the refund policy").get_by_role("link", name="Add a note").tap()
     expect(page.get_by_role("button", name="Save changes")).to_be_visible()
     assert_fits(page, "fixing an entry")
