@@ -68,8 +68,10 @@ def _register_blueprints(app: Flask) -> None:
     from coachapp.followups import bp as followups_bp
     from coachapp.log import bp as log_bp
     from coachapp.people import bp as people_bp
+    from coachapp.profiles import bp as profiles_bp
     from coachapp.reminders import bp as reminders_bp
     from coachapp.selfcheck import bp as selfcheck_bp
+    from coachapp.setup import bp as setup_bp
     from coachapp.shadowing import bp as shadowing_bp
     from coachapp.sync import bp as sync_bp
     from coachapp.threads import bp as threads_bp
@@ -82,6 +84,8 @@ def _register_blueprints(app: Flask) -> None:
         followups_bp,
         log_bp,
         admin_bp,
+        setup_bp,
+        profiles_bp,
         reminders_bp,
         people_bp,
         threads_bp,

@@ -62,6 +62,7 @@ def register(app: Flask) -> None:
         invitation, token = invitations.create_invitation(
             created_by=None, name=name, email=email, role=Role.ADMIN, now=clock.now()
         )
+        db.session.commit()
         with current_app.test_request_context():
             link = invitations.link_for(token, origin=base)
         until = f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC"

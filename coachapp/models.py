@@ -63,6 +63,7 @@ KIND_ORDER = {
 }
 
 NOTE_MAX_LENGTH = 4000
+BEHAVIOUR_NAME_MAX_LENGTH = 160
 
 
 def _enum(enum_cls: type[enum.StrEnum], name: str) -> sa.Enum:
@@ -88,6 +89,9 @@ class Organisation(db.Model):
     ladder_gaps: so.Mapped[str] = so.mapped_column(sa.String(80), default="2,5,7,14,28,56")
     #: Working weekdays as date.weekday() numbers, comma-separated.
     working_days: so.Mapped[str] = so.mapped_column(sa.String(20), default="0,1,2,3,4")
+    #: An IANA zone name ("Europe/Lisbon"): what "today" means for due dates and how times are
+    #: shown. None falls back to COACHAPP_TIMEZONE, then UTC.
+    timezone: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -100,8 +104,14 @@ manager_teams = sa.Table(
 
 
 class Team(db.Model):
+    """A group of agents and the managers who coach them. A team with history is archived,
+    never deleted, so that its records stay readable."""
+
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    #: Set when an admin archives the team: it leaves every choice of team, its records stay.
+    archived_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     agents: so.WriteOnlyMapped["User"] = so.relationship(back_populates="team")
     managers: so.Mapped[list["User"]] = so.relationship(
@@ -159,7 +169,9 @@ class RoleProfile(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    #: The role's purpose, in a sentence or two.
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     competencies: so.Mapped[list["Competency"]] = so.relationship(
         back_populates="role_profile", order_by="Competency.position"
@@ -171,6 +183,8 @@ class Competency(db.Model):
     role_profile_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("role_profile.id"), index=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     kind: so.Mapped[CompetencyKind] = so.mapped_column(_enum(CompetencyKind, "competency_kind"))
+    #: What the competency covers, in one short line.
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     position: so.Mapped[int] = so.mapped_column(default=0)
 
     role_profile: so.Mapped[RoleProfile] = so.relationship(back_populates="competencies")
@@ -184,12 +198,21 @@ class Behaviour(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     competency_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competency.id"), index=True)
-    #: The short label on the shadowing screen's chip.
-    name: so.Mapped[str] = so.mapped_column(sa.String(80))
+    #: Something one can see or hear ("Greets the customer by name"); the chip's label.
+    name: so.Mapped[str] = so.mapped_column(sa.String(BEHAVIOUR_NAME_MAX_LENGTH))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: "What good looks like": shown to the agent and, on a details link, to the manager.
+    example: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     position: so.Mapped[int] = so.mapped_column(default=0)
+    #: A behaviour with observations is never deleted: retired, it leaves the chips and stays on
+    #: every past record and in the figures.
+    retired_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     competency: so.Mapped[Competency] = so.relationship(back_populates="behaviours")
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
 
 
 class ShadowSession(db.Model):

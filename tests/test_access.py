@@ -5,7 +5,6 @@ A new route without a row in ACCESS fails test_every_route_is_in_the_access_tabl
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
@@ -26,36 +25,11 @@ from coachapp.models import (
 from coachapp.selfcheck import service as self_view
 from coachapp.threads import service as threads
 from coachapp.voice import service as voice
+from tests.access import PERSONAS, SIGN_IN, Ids, Route, everyone, only
+from tests.access_people_import import ROUTES as PEOPLE_IMPORT_ROUTES
+from tests.access_profiles import ROUTES as PROFILE_ROUTES
+from tests.access_setup import ROUTES as SETUP_ROUTES
 from tests.conftest import Auth, World, make_observation, make_session
-
-PERSONAS = ["anonymous", "agent", "manager", "other_manager", "trainer", "admin"]
-SIGN_IN = 302  # Flask-Login sends anonymous people to the sign-in page
-
-
-@dataclass
-class Ids:
-    agent: int
-    session: int
-    observation: int
-    followup: int
-
-
-@dataclass
-class Route:
-    method: str
-    url: Callable[[Ids], str]
-    expected: dict[str, int]
-    data: Callable[[World], dict[str, str]] = field(default=lambda world: {})
-
-
-def everyone(status: int, **exceptions: int) -> dict[str, int]:
-    return {persona: exceptions.get(persona, status) for persona in PERSONAS}
-
-
-def only(persona_status: dict[str, int], anonymous: int = SIGN_IN) -> dict[str, int]:
-    answers = everyone(404, anonymous=anonymous)
-    answers.update(persona_status)
-    return answers
 
 
 def observation_data(world: World) -> dict[str, str]:
@@ -213,18 +187,14 @@ ACCESS: dict[str, Route] = {
         only({"manager": 303}),
         lambda world: {"outcome": "no_chance", "client_uuid": str(uuid.uuid4())},
     ),
-    "admin.settings": Route(
-        "GET", lambda ids: url_for("admin.settings"), only({"admin": 200})
-    ),
+    "admin.settings": Route("GET", lambda ids: url_for("admin.settings"), only({"admin": 200})),
     "admin.save_settings": Route(
         "POST",
         lambda ids: url_for("admin.save_settings"),
         only({"admin": 303}),
         lambda world: {"gaps": "2, 5, 7, 14, 28, 56", "working_days": ["0", "1", "2", "3", "4"]},
     ),
-    "core.service_worker": Route(
-        "GET", lambda ids: url_for("core.service_worker"), everyone(200)
-    ),
+    "core.service_worker": Route("GET", lambda ids: url_for("core.service_worker"), everyone(200)),
     # --- installable and offline: the manifest and the offline page are for everyone ---
     "core.manifest": Route("GET", lambda ids: url_for("core.manifest"), everyone(200)),
     "core.offline": Route("GET", lambda ids: url_for("core.offline"), everyone(200)),
@@ -471,6 +441,9 @@ ACCESS: dict[str, Route] = {
         lambda world: {"status": "acknowledged"},
     ),
     "voice.inbox": Route("GET", lambda ids: url_for("voice.inbox"), only({"trainer": 200})),
+    **SETUP_ROUTES,
+    **PROFILE_ROUTES,
+    **PEOPLE_IMPORT_ROUTES,
 }
 
 

@@ -130,4 +130,3 @@ def test_demo_data_never_goes_into_a_real_organisation(app: Flask, world: World)
     assert table_counts() == counts
     assert rows(Behaviour) == 3
     assert db.session.scalars(sa.select(Organisation.is_demo)).all() == [False]
-

@@ -70,7 +70,9 @@ def create_invitation(
     role_profile: RoleProfile | None = None,
     email: str | None = None,
 ) -> tuple[Invitation, str]:
-    """A new person's invitation; returns it with the token, which is never stored."""
+    """A new person's invitation; returns it with the token, which is never stored.
+
+    Added and flushed, not committed: the caller commits once, with whatever else it does."""
     if role == Role.AGENT and role_profile is None:
         role_profile = default_profile(team=team)
     keeps_team = role in (Role.AGENT, Role.MANAGER)
@@ -116,6 +118,7 @@ def _issue(
         actor=created_by,
         subject=subject,
         details=f"invitation {invitation.id} {kind}",
+        commit=False,
     )
     return invitation, token
 

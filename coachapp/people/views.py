@@ -71,6 +71,7 @@ def create_invitation() -> Response:
         role_profile=db.session.get(RoleProfile, form.role_profile_id.data or NO_TEAM),
         now=clock.now(),
     )
+    db.session.commit()
     return _link_page(invitation, token)
 
 
@@ -167,6 +168,7 @@ def reset_passkeys(person_id: int) -> Response:
     invitation, token = invitations.create_reset_invitation(
         created_by=current_user, person=found, now=clock.now()
     )
+    db.session.commit()
     return _link_page(invitation, token)
 
 
