@@ -15,6 +15,12 @@ def init_database() -> None:
 
 
 def register(app: Flask) -> None:
+    from coachapp.people.commands import people_cli
+    from coachapp.profiles.commands import profiles_cli
+
+    app.cli.add_command(people_cli)
+    app.cli.add_command(profiles_cli)
+
     @app.cli.command("init")
     def init_command() -> None:
         """Create or upgrade the database schema."""
