@@ -1,5 +1,6 @@
 """The browser-test harness: the demo app on a real port, Debian's Chromium, page helpers."""
 
+import json
 import logging
 import socket
 import threading
@@ -9,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from playwright.sync_api import Locator, Page
 from werkzeug.serving import make_server
@@ -16,9 +18,13 @@ from werkzeug.serving import make_server
 from coachapp import create_app, demo_data
 from coachapp.cli import init_database
 from coachapp.extensions import db
-from tests.conftest import SCREENSHOTS
+from tests.conftest import IN_CI, SCREENSHOTS
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: axe-core, installed from tests/e2e/package.json by .ci/test.
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+#: WCAG 2.1 levels A and AA, and axe's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -85,6 +91,27 @@ def screenshot(page: Page, name: str, *, full_page: bool = False) -> Path:
         page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=full_page, animations="disabled", caret="hide")
     return path
+
+
+def accessibility_violations(page: Page) -> list[str]:
+    """Run axe-core on what the page shows now: one line per rule broken, with where.
+
+    The script goes in through the DevTools protocol (page.evaluate), which the page's CSP does
+    not govern, so the page is checked exactly as it is served.
+    """
+    if not AXE.exists():
+        if IN_CI:
+            pytest.fail(f"CI=true: {AXE} is missing; .ci/test installs it")
+        pytest.skip(f"{AXE} is missing: run `bash .ci/test`, which installs it")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    violations = page.evaluate(
+        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+        ".then((result) => result.violations.map((v) => ({id: v.id, help: v.help,"
+        " targets: v.nodes.map((n) => n.target.join(' '))})))",
+        AXE_TAGS,
+    )
+    return [f"{v['id']} ({v['help']}): {json.dumps(v['targets'][:5])}" for v in violations]
 
 
 def scroll_under_header(page: Page, target: Locator) -> None:
