@@ -1,0 +1,464 @@
+"""The trainer's figures (DESIGN section 6): pure functions over plain records, no clock reads.
+
+Day t of a check is (done_on - opened_on).days. An *observed* check is one done with outcome
+Sustained, Partly or Slipped; No chance is done but observes nothing. Every result carries the
+counts it rests on, so a page can say "not enough data yet (n = 7)" instead of a number.
+"""
+
+import statistics
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TypeVar
+
+from coachapp import scheduling
+from coachapp.scheduling import Ladder, Outcome
+
+#: A figure resting on fewer items than this is shown as "not enough data yet".
+MIN_ITEMS = 10
+
+OBSERVED = frozenset({Outcome.SUSTAINED, Outcome.PARTLY, Outcome.SLIPPED})
+
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckRecord:
+    due_on: date
+    #: The gap in days that produced due_on; the on-time window is sized from it.
+    gap: int
+    done_on: date | None = None
+    outcome: Outcome | None = None
+    #: The agent's self-check made before this check, if any (Sustained, Partly or Slipped).
+    self_rating: Outcome | None = None
+
+    @property
+    def observed(self) -> bool:
+        return self.done_on is not None and self.outcome in OBSERVED
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemRecord:
+    opened_on: date
+    checks: tuple[CheckRecord, ...] = ()
+    #: The day the item graduated to closed (the done_on of its closing check), if it has.
+    closed_on: date | None = None
+
+    def day(self, check: CheckRecord) -> int:
+        assert check.done_on is not None
+        return (check.done_on - self.opened_on).days
+
+    def observed(self) -> list[tuple[int, CheckRecord]]:
+        """Observed checks as (t, check), in order of t (stable for equal days)."""
+        pairs = [(self.day(c), c) for c in self.checks if c.observed]
+        return sorted(pairs, key=lambda pair: pair[0])
+
+    @property
+    def lapses(self) -> int:
+        return sum(1 for c in self.checks if c.done_on is not None and c.outcome == Outcome.SLIPPED)
+
+    @property
+    def escalated(self) -> bool:
+        return self.lapses >= scheduling.ESCALATION_LAPSES
+
+
+def enough(n: int) -> bool:
+    return n >= MIN_ITEMS
+
+
+# --- relapse: Kaplan-Meier on the time to the first slip ----------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Relapse:
+    #: 1 - S(days); None when no item is included.
+    value: float | None
+    days: int
+    events: int
+    censored: int
+    at_risk: int
+    not_reobserved: int
+
+    @property
+    def included(self) -> int:
+        return self.events + self.censored + self.at_risk
+
+
+def _time_to_slip(item: ItemRecord) -> tuple[int, bool] | None:
+    """(time, is_event) for the survival analysis, or None when never observed after day 0."""
+    observed = [(t, c) for t, c in item.observed() if t >= 1]
+    if not observed:
+        return None
+    for t, check in observed:
+        if check.outcome == Outcome.SLIPPED:
+            return t, True
+    return observed[-1][0], False
+
+
+def _survival_steps(times: list[tuple[int, bool]]) -> list[tuple[int, float, int, int, int]]:
+    """(t, S(t), n at risk just before t, events at t, censored at t) at every distinct time."""
+    steps = []
+    survival = 1.0
+    for t in sorted({time for time, _ in times}):
+        at_risk = sum(1 for time, _ in times if time >= t)
+        events = sum(1 for time, event in times if time == t and event)
+        censored = sum(1 for time, event in times if time == t and not event)
+        if events:
+            survival *= 1 - events / at_risk
+        steps.append((t, survival, at_risk, events, censored))
+    return steps
+
+
+def _survival_at(times: list[tuple[int, bool]], day: int) -> float:
+    survival = 1.0
+    for t, s, *_ in _survival_steps(times):
+        if t > day:
+            break
+        survival = s
+    return survival
+
+
+def relapse_at(items: Iterable[ItemRecord], days: int = 28) -> Relapse:
+    """Kaplan-Meier estimate of 1 - S(days) for the time to the first slip.
+
+    An item is included when it has an observed check on a day 1..days; the rest are counted as
+    not re-observed, never as successes. Events come before censorings at equal times.
+    """
+    times: list[tuple[int, bool]] = []
+    not_reobserved = events = censored = at_risk = 0
+    for item in items:
+        if not any(1 <= t <= days for t, _ in item.observed()):
+            not_reobserved += 1
+            continue
+        found = _time_to_slip(item)
+        assert found is not None
+        time, is_event = found
+        times.append(found)
+        if is_event and time <= days:
+            events += 1
+        elif time < days:
+            censored += 1
+        else:
+            at_risk += 1
+    value = None if not times else 1 - _survival_at(times, days)
+    return Relapse(
+        value=value,
+        days=days,
+        events=events,
+        censored=censored,
+        at_risk=at_risk,
+        not_reobserved=not_reobserved,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CurveStep:
+    day: int
+    #: S(day): the estimated share still holding (no slip yet) at the end of that day.
+    survival: float
+    #: Items still observed on or after that day, before its events.
+    at_risk: int
+    events: int
+    censored: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Curve:
+    steps: tuple[CurveStep, ...]
+    included: int
+    not_reobserved: int
+
+
+def survival_curve(items: Iterable[ItemRecord], *, horizon: int | None = None) -> Curve:
+    """The "still holding" curve: (day, S) steps from (0, 1.0) with the numbers at risk.
+
+    Every item observed after day 0 is included (up to `horizon` days when given, later times
+    being censored at the horizon); the others are counted as not re-observed.
+    """
+    times: list[tuple[int, bool]] = []
+    not_reobserved = 0
+    for item in items:
+        found = _time_to_slip(item)
+        if found is None:
+            not_reobserved += 1
+            continue
+        time, is_event = found
+        if horizon is not None and time > horizon:
+            time, is_event = horizon, False
+        times.append((time, is_event))
+    steps = [CurveStep(day=0, survival=1.0, at_risk=len(times), events=0, censored=0)]
+    for t, s, n, d, c in _survival_steps(times):
+        steps.append(CurveStep(day=t, survival=s, at_risk=n, events=d, censored=c))
+    return Curve(steps=tuple(steps), included=len(times), not_reobserved=not_reobserved)
+
+
+# --- sustained at 8 weeks --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sustained:
+    value: float | None
+    eligible: int
+    sustained: int
+    not_reobserved: int
+
+
+def sustained_at(
+    items: Iterable[ItemRecord], *, as_of: date, start: int = 49, end: int = 70
+) -> Sustained:
+    """S56: among items at least `end` days old with an observed check on days start..end, the
+    share whose latest observed check in that window was Sustained."""
+    eligible = sustained = not_reobserved = 0
+    for item in items:
+        if (as_of - item.opened_on).days < end:
+            continue
+        in_window = [c for t, c in item.observed() if start <= t <= end]
+        if not in_window:
+            not_reobserved += 1
+            continue
+        eligible += 1
+        if in_window[-1].outcome == Outcome.SUSTAINED:
+            sustained += 1
+    return Sustained(
+        value=sustained / eligible if eligible else None,
+        eligible=eligible,
+        sustained=sustained,
+        not_reobserved=not_reobserved,
+    )
+
+
+# --- follow-ups on time ----------------------------------------------------------------------
+
+
+def window_closed(ladder: Ladder, check: CheckRecord, as_of: date) -> bool:
+    """Whether the check's on-time window (DESIGN section 5) ended before as_of.
+
+    The window always contains its due date, so a day on or after the due date that is not in
+    it lies after it: scheduling.on_time stays the one place the window is defined.
+    """
+    return as_of >= check.due_on and not scheduling.on_time(ladder, check.due_on, check.gap, as_of)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnTime:
+    #: Share of the counted checks done inside their window; None when none is counted.
+    value: float | None
+    #: Checks due in the period that were done or whose window had closed by as_of.
+    counted: int
+    on_time: int
+    #: Checks not done on as_of whose window had closed before it.
+    backlog: int
+    median_days_overdue: float | None
+
+
+def overdue(ladder: Ladder, check: CheckRecord, as_of: date) -> bool:
+    """Not done by as_of, and its window closed before as_of."""
+    if check.done_on is not None and check.done_on <= as_of:
+        return False
+    return window_closed(ladder, check, as_of)
+
+
+def on_time_rate(
+    checks: Iterable[CheckRecord], ladder: Ladder, *, start: date, end: date, as_of: date
+) -> OnTime:
+    """Among checks due in [start, end] that were done or whose window has closed by as_of, the
+    share done inside their window; and the overdue backlog (of all checks) as of as_of."""
+    counted = in_window = 0
+    days_overdue: list[int] = []
+    for check in checks:
+        done_on = check.done_on if check.done_on is not None and check.done_on <= as_of else None
+        closed = window_closed(ladder, check, as_of)
+        if start <= check.due_on <= end and (done_on is not None or closed):
+            counted += 1
+            if done_on is not None and scheduling.on_time(ladder, check.due_on, check.gap, done_on):
+                in_window += 1
+        if done_on is None and closed:
+            days_overdue.append((as_of - check.due_on).days)
+    return OnTime(
+        value=in_window / counted if counted else None,
+        counted=counted,
+        on_time=in_window,
+        backlog=len(days_overdue),
+        median_days_overdue=statistics.median(days_overdue) if days_overdue else None,
+    )
+
+
+# --- time to graduation ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Graduation:
+    #: Kaplan-Meier quartiles of the days from opening to closing; open items are censored at
+    #: their age on as_of. None where the estimate does not reach that quartile yet.
+    median: int | None
+    q1: int | None
+    q3: int | None
+    items: int
+    closed: int
+    #: Among items at least `by_day` days old: the share closed by that day.
+    share_closed_by: float | None
+    old_enough: int
+    by_day: int
+
+
+def _quantile(times: list[tuple[int, bool]], share: float) -> int | None:
+    """The first time at which the estimated share closed reaches `share`."""
+    for t, s, *_ in _survival_steps(times):
+        if 1 - s >= share - 1e-12:
+            return t
+    return None
+
+
+def time_to_graduation(
+    items: Iterable[ItemRecord], *, as_of: date, by_day: int = 140
+) -> Graduation:
+    times: list[tuple[int, bool]] = []
+    closed = old_enough = closed_by = 0
+    for item in items:
+        if item.closed_on is not None and item.closed_on <= as_of:
+            closed += 1
+            days = (item.closed_on - item.opened_on).days
+            times.append((days, True))
+        else:
+            days = (as_of - item.opened_on).days
+            times.append((max(days, 0), False))
+        if (as_of - item.opened_on).days >= by_day:
+            old_enough += 1
+            if item.closed_on is not None and (item.closed_on - item.opened_on).days <= by_day:
+                closed_by += 1
+    return Graduation(
+        median=_quantile(times, 0.5),
+        q1=_quantile(times, 0.25),
+        q3=_quantile(times, 0.75),
+        items=len(times),
+        closed=closed,
+        share_closed_by=closed_by / old_enough if old_enough else None,
+        old_enough=old_enough,
+        by_day=by_day,
+    )
+
+
+# --- lapses, outcomes, self-checks ----------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lapses:
+    items: int
+    lapses: int
+    per_item: float | None
+    #: Items with three slips or more (flagged for the trainer), and of those the ones not closed.
+    escalated: int
+    escalated_open: int
+
+
+def lapses(items: Iterable[ItemRecord]) -> Lapses:
+    count = total = escalated = escalated_open = 0
+    for item in items:
+        count += 1
+        total += item.lapses
+        if item.escalated:
+            escalated += 1
+            if item.closed_on is None:
+                escalated_open += 1
+    return Lapses(
+        items=count,
+        lapses=total,
+        per_item=total / count if count else None,
+        escalated=escalated,
+        escalated_open=escalated_open,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutcomeRates:
+    #: Checks done (with any outcome, No chance included).
+    done: int
+    observed: int
+    partly: int
+    no_chance: int
+    #: Partly among observed checks.
+    partly_rate: float | None
+    #: No chance among done checks.
+    no_chance_rate: float | None
+
+
+def outcome_rates(checks: Iterable[CheckRecord]) -> OutcomeRates:
+    done = observed = partly = no_chance = 0
+    for check in checks:
+        if check.done_on is None or check.outcome is None:
+            continue
+        done += 1
+        if check.outcome == Outcome.NO_CHANCE:
+            no_chance += 1
+            continue
+        observed += 1
+        if check.outcome == Outcome.PARTLY:
+            partly += 1
+    return OutcomeRates(
+        done=done,
+        observed=observed,
+        partly=partly,
+        no_chance=no_chance,
+        partly_rate=partly / observed if observed else None,
+        no_chance_rate=no_chance / done if done else None,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Agreement:
+    #: Observed checks that had a self-check before them.
+    compared: int
+    matched: int
+    value: float | None
+
+
+def self_check_agreement(checks: Iterable[CheckRecord]) -> Agreement:
+    """The share of observed checks where the agent's self-check matched the manager's outcome."""
+    compared = matched = 0
+    for check in checks:
+        if check.self_rating is None or not check.observed:
+            continue
+        compared += 1
+        if check.self_rating == check.outcome:
+            matched += 1
+    return Agreement(
+        compared=compared, matched=matched, value=matched / compared if compared else None
+    )
+
+
+# --- forward load ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Load:
+    #: Week w covers as_of + 7w .. as_of + 7w + 6.
+    weeks: tuple[date, ...]
+    #: Per key: checks already overdue (due before as_of, not done), then one count per week.
+    overdue: dict[object, int]
+    per_week: dict[object, tuple[int, ...]]
+    totals: tuple[int, ...]
+
+
+def forward_load(
+    checks_by_key: Mapping[K, Iterable[CheckRecord]], *, as_of: date, weeks: int = 6
+) -> Load:
+    """Checks still to do per key (a manager, a team) and week, for the coming `weeks` weeks."""
+    starts = tuple(as_of + timedelta(days=7 * w) for w in range(weeks))
+    overdue_counts: dict[object, int] = {}
+    per_week: dict[object, tuple[int, ...]] = {}
+    totals = [0] * weeks
+    for key, checks in checks_by_key.items():
+        counts = [0] * weeks
+        late = 0
+        for check in checks:
+            if check.done_on is not None:
+                continue
+            offset = (check.due_on - as_of).days
+            if offset < 0:
+                late += 1
+            elif offset < 7 * weeks:
+                counts[offset // 7] += 1
+                totals[offset // 7] += 1
+        overdue_counts[key] = late
+        per_week[key] = tuple(counts)
+    return Load(weeks=starts, overdue=overdue_counts, per_week=per_week, totals=tuple(totals))
