@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from coachapp import config as settings
+from coachapp import health
 from coachapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -35,8 +36,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["HTTPS"]:
         app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-session")
 
+    if app.config["STARTUP_CHECK"]:
+        health.check_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     _init_extensions(app)
     _register_blueprints(app)
+    if app.config["STARTUP_CHECK"]:
+        health.check_database_at_start(app)
 
     from coachapp import cli, errors, security, templating
 
@@ -48,10 +53,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from coachapp import organisation
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
-    babel.init_app(app)
+    # Times are shown in the organisation's zone; COACHAPP_TIMEZONE is only its default.
+    babel.init_app(app, timezone_selector=organisation.zone_name)
     csrf.init_app(app)
     limiter.init_app(app)
 

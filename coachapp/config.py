@@ -69,4 +69,6 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": 7 * 24 * 3600,
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Open the database before serving (coachapp.health): a start that cannot work fails loudly.
+    "STARTUP_CHECK": True,
 }

@@ -1,5 +1,5 @@
-"""The home redirect, the health check, and what makes the app installable: the service worker,
-the web app manifest and the offline page."""
+"""The home redirect, the health and readiness checks, and what makes the app installable: the
+service worker, the web app manifest and the offline page."""
 
 import struct
 from pathlib import Path
@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from coachapp import health
 from coachapp.models import Role
 
 #: The colours of static/css/app.css: the top bar (theme) and the page behind it (background).
@@ -44,6 +45,15 @@ def home() -> Response:
 def healthz() -> dict[str, str]:
     """A trivial answer for load balancers and the benchmark's baseline."""
     return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[dict[str, object], int]:
+    """Ready to serve: the database can be read and written, and Redis (when set) answers."""
+    problems = health.readiness()
+    if problems:
+        return {"status": "unavailable", "reasons": problems}, 503
+    return {"status": "ready"}, 200
 
 
 @bp.get("/service-worker.js")
