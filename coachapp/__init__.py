@@ -25,7 +25,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment(app.instance_path))
     app.config.from_mapping(config or {})
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = settings.load_secret_key(app.instance_path)
+        app.config["SECRET_KEY"] = settings.load_secret_key(
+            app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"]
+        )
     if app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,
@@ -73,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     from coachapp.admin import bp as admin_bp
     from coachapp.auth import bp as auth_bp
     from coachapp.core import bp as core_bp
+    from coachapp.dashboard import bp as dashboard_bp
     from coachapp.followups import bp as followups_bp
     from coachapp.log import bp as log_bp
     from coachapp.people import bp as people_bp
@@ -100,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
         selfcheck_bp,
         voice_bp,
         sync_bp,
+        dashboard_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -10,7 +10,7 @@ def record(
     actor: User | None = None,
     subject: User | None = None,
     details: str = "",
-    commit: bool = True,
+    commit: bool = False,
 ) -> AuditEvent:
     """Add an audit event. `details` is a short code or id, never observation text or secrets."""
     event = AuditEvent(

@@ -12,11 +12,27 @@ def env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in TRUE_WORDS
 
 
-def load_secret_key(instance_path: str) -> str:
-    """COACHAPP_SECRET_KEY, else a key generated once and kept in the instance folder."""
+class MissingSecretKey(RuntimeError):
+    """Started on a shared database without a shared key; the message says how to set one."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "COACHAPP_SECRET_KEY is not set. On PostgreSQL several app servers share one "
+            "database, and each would make a key of its own in its instance folder: a session or "
+            "form started on one would be refused by the next. Set the same value on every "
+            "server, e.g. export COACHAPP_SECRET_KEY=$(python3 -c 'import secrets; "
+            "print(secrets.token_hex(32))') once, kept with your other secrets."
+        )
+
+
+def load_secret_key(instance_path: str, database_url: str = "") -> str:
+    """COACHAPP_SECRET_KEY, else (one machine, SQLite) a key generated once into the instance
+    folder. On PostgreSQL the key must be given: a per-machine file would differ per server."""
     given = os.environ.get("COACHAPP_SECRET_KEY")
     if given:
         return given
+    if database_url.startswith("postgresql"):
+        raise MissingSecretKey
     path = Path(instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

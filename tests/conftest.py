@@ -5,6 +5,7 @@ sets it, and under CI a missing PostgreSQL fails the run instead of skipping).
 """
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g, request_tearing_down
+from flask import Flask, g, request, request_started, request_tearing_down
 from flask.testing import FlaskClient
 
 from coachapp import create_app
@@ -106,6 +107,48 @@ def _empty_all_tables() -> None:
         else:
             for table in tables:
                 connection.execute(table.delete())
+
+
+# --- one commit per request (STYLE.md habit 10) -----------------------------------------------
+
+_request_commits = threading.local()
+#: Requests of the running test that committed more than once: "METHOD rule (n commits)".
+_committed_twice: list[str] = []
+
+
+def _request_begins(_sender: Flask, **_extra: object) -> None:
+    _request_commits.count = 0
+
+
+def _session_committed(session: sa.orm.Session) -> None:
+    # Commits outside a request (fixtures, factories, CLI commands) have no count and are free;
+    # releasing a savepoint commits nothing yet.
+    if session.in_nested_transaction():
+        return
+    if getattr(_request_commits, "count", None) is not None:
+        _request_commits.count += 1
+
+
+def _request_ends(_sender: Flask, **_extra: object) -> None:
+    count = getattr(_request_commits, "count", None)
+    _request_commits.count = None
+    if count is not None and count > 1:
+        rule = request.url_rule.rule if request.url_rule else request.path
+        _committed_twice.append(f"{request.method} {rule} ({count} commits)")
+
+
+request_started.connect(_request_begins)
+request_tearing_down.connect(_request_ends)
+sa.event.listen(sa.orm.Session, "after_commit", _session_committed)
+
+
+@pytest.fixture(autouse=True)
+def one_commit_per_request() -> Iterator[None]:
+    """Fails any test in which a request committed twice: a write and its consequences commit
+    together, or a failure between two commits would leave them half-done."""
+    _committed_twice.clear()
+    yield
+    assert not _committed_twice, f"requests that committed more than once: {_committed_twice}"
 
 
 @pytest.fixture
@@ -231,6 +274,7 @@ class Auth:
 
         with self.client.application.test_request_context():
             token = start_login_session(user)
+            db.session.commit()
         with self.client.session_transaction() as session:
             session.clear()
             session.update(token)

@@ -7,7 +7,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 
 from coachapp import create_app
-from coachapp.config import from_environment, load_secret_key
+from coachapp.config import MissingSecretKey, from_environment, load_secret_key
 from coachapp.extensions import db
 from tests.conftest import Auth, World, make_app
 
@@ -177,3 +177,26 @@ def test_demo_banner_shows_on_signed_in_pages(
     auth.login(world.manager_maria)
 
     assert "Demo mode" in client.get(url_for("shadowing.today")).get_data(as_text=True)
+
+
+# --- several servers, one key ----------------------------------------------------------------
+
+
+def test_postgresql_without_a_secret_key_refuses_to_start_and_says_how(tmp_path, monkeypatch):
+    monkeypatch.delenv("COACHAPP_SECRET_KEY", raising=False)
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(tmp_path))
+    config = {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://coach@127.0.0.1:1/coach"}
+
+    with pytest.raises(MissingSecretKey) as refused:
+        create_app(config)
+
+    assert "export COACHAPP_SECRET_KEY=" in str(refused.value)
+    assert "every server" in str(refused.value)
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_postgresql_with_the_secret_key_in_the_environment_uses_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("COACHAPP_SECRET_KEY", "shared-by-every-server")
+    url = "postgresql+psycopg://coach@127.0.0.1:1/coach"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "STARTUP_CHECK": False})
+    assert app.config["SECRET_KEY"] == "shared-by-every-server"

@@ -35,7 +35,6 @@ def own_passkey_or_404(*, user: User, passkey_id: int) -> Passkey:
 
 def rename_passkey(*, passkey: Passkey, name: str) -> None:
     passkey.name = name
-    db.session.commit()
 
 
 def remove_passkey(*, passkey: Passkey, actor: User) -> None:

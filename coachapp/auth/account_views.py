@@ -10,6 +10,7 @@ from coachapp.auth import account
 from coachapp.auth.forms import PasskeyNameForm
 from coachapp.auth.views import bp
 from coachapp.htmx import render
+from coachapp.unit_of_work import commits
 
 
 @bp.get("/account")
@@ -21,6 +22,7 @@ def account_page() -> Response:
 
 @bp.post("/account/passkeys/<int:passkey_id>/rename")
 @login_required
+@commits
 def rename_passkey(passkey_id: int) -> Response:
     """Give one of my passkeys a name I recognise."""
     passkey = account.own_passkey_or_404(user=current_user, passkey_id=passkey_id)
@@ -34,6 +36,7 @@ def rename_passkey(passkey_id: int) -> Response:
 
 @bp.post("/account/passkeys/<int:passkey_id>/remove")
 @login_required
+@commits
 def remove_passkey(passkey_id: int) -> Response:
     """Remove one of my passkeys (never the last one)."""
     passkey = account.own_passkey_or_404(user=current_user, passkey_id=passkey_id)
@@ -44,6 +47,7 @@ def remove_passkey(passkey_id: int) -> Response:
 
 @bp.post("/account/sign-out-others")
 @login_required
+@commits
 def sign_out_others() -> Response:
     """Sign out of every other phone and computer; this one stays signed in."""
     ended = account.sign_out_other_devices(user=current_user)

@@ -69,7 +69,6 @@ def ensure_handle(user: User) -> bytes:
     """The person's WebAuthn user handle, made (random, never derived from them) on first use."""
     if user.webauthn_handle is None:
         user.webauthn_handle = secrets.token_bytes(HANDLE_BYTES)
-        db.session.commit()
     return user.webauthn_handle
 
 
@@ -100,7 +99,7 @@ def issue_challenge(
         created_at=now,
     )
     db.session.add(row)
-    db.session.commit()
+    db.session.flush()
     return row.id
 
 
@@ -124,7 +123,7 @@ def take_challenge(*, challenge_id: object, purpose: str, now: datetime) -> Take
             table.created_at,
         )
     ).first()
-    db.session.commit()
+    # No commit here: a refusal below is answered, and the view's commit keeps the deletion.
     if row is None or row.purpose != purpose:
         raise CeremonyError("bad_challenge")
     if not challenge_is_fresh(issued_at=row.created_at, now=now):
@@ -218,7 +217,6 @@ def finish_registration(
         actor=person,
         subject=person,
         details=f"invitation {invitation.id}",
-        commit=False,
     )
     action = "passkey.added" if invitation.is_reset else "passkey.registered"
     return _store(person=person, new=new, device=device, now=now, action=action)
@@ -238,9 +236,9 @@ def _store(*, person: User, new: NewCredential, device: str, now: datetime, acti
             created_at=now,
         )
     )
-    audit.record(action, actor=person, subject=person, details=f"passkey {device}", commit=False)
+    audit.record(action, actor=person, subject=person, details=f"passkey {device}")
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError as error:
         # Two requests registering the same credential at once: the unique id decides. The
         # rollback may have undone the person too (an invitation), so the entry names nobody.
@@ -310,8 +308,7 @@ def finish_authentication(
         raise
     passkey.sign_count = new_count
     passkey.last_used_at = now
-    audit.record("signin.success", actor=user, subject=user, details="passkey", commit=False)
-    db.session.commit()
+    audit.record("signin.success", actor=user, subject=user, details="passkey")
     return user
 
 

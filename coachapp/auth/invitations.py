@@ -174,7 +174,7 @@ def claim(*, invitation: Invitation, now: datetime) -> None:
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()
+        # Nothing to undo (the statement matched no row): the used-up challenge stays deleted.
         db.session.refresh(invitation)
         state = state_of(invitation, now=now)
         refuse(invitation, reason="used" if state == "pending" else state)

@@ -18,6 +18,7 @@ from coachapp.auth.sessions import sign_in
 from coachapp.auth.views import bp
 from coachapp.extensions import limiter
 from coachapp.models import Invitation
+from coachapp.unit_of_work import commits
 
 
 def ceremony_limit() -> str:
@@ -79,6 +80,7 @@ UNAUTHORIZED = frozenset(
 
 @bp.get("/invite/<token>")
 @limiter.limit(ceremony_limit)
+@commits
 def invitation(token: str) -> Response:
     """The page an invitation link opens: whose invitation it is and "Create a passkey"."""
     try:
@@ -91,6 +93,7 @@ def invitation(token: str) -> Response:
 
 @bp.post("/passkeys/register/options")
 @limiter.limit(ceremony_limit)
+@commits
 def register_options() -> ResponseReturnValue:
     """Options for a new passkey: from an invitation, or for the signed-in person."""
     body = _json_body()
@@ -115,6 +118,7 @@ def register_options() -> ResponseReturnValue:
 
 @bp.post("/passkeys/register/verify")
 @limiter.limit(ceremony_limit)
+@commits
 def register_verify() -> ResponseReturnValue:
     """Store the new passkey; an invitation's person is then signed in."""
     body = _json_body()
@@ -147,6 +151,7 @@ def register_verify() -> ResponseReturnValue:
 
 @bp.post("/signin/passkey/options")
 @limiter.limit(ceremony_limit)
+@commits
 def signin_options() -> ResponseReturnValue:
     """Options for signing in with a passkey, without asking who first."""
     if _json_body() is None:
@@ -160,6 +165,7 @@ def signin_options() -> ResponseReturnValue:
 
 @bp.post("/signin/passkey/verify")
 @limiter.limit(ceremony_limit)
+@commits
 def signin_verify() -> ResponseReturnValue:
     """Check the passkey's answer and sign its owner in."""
     body = _json_body()

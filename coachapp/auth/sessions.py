@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask import session
 from flask_login import login_user, logout_user
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coachapp.extensions import db
 from coachapp.models import LoginSession, User
@@ -29,7 +30,7 @@ def start_login_session(user: User) -> dict[str, object]:
     """Store a new server-side session for `user`; returns what the cookie session must hold."""
     token = secrets.token_urlsafe(32)
     db.session.add(LoginSession(user_id=user.id, token_hash=_hash(token)))
-    db.session.commit()
+    db.session.flush()
     return {"_user_id": str(user.id), "_fresh": True, SESSION_KEY: token}
 
 
@@ -51,7 +52,6 @@ def sign_out() -> None:
             .where(LoginSession.token_hash == _hash(token), LoginSession.ended_at.is_(None))
             .values(ended_at=datetime.now(UTC))
         )
-        db.session.commit()
     logout_user()
     session.clear()
 
@@ -65,7 +65,6 @@ def end_all_sessions(user: User, *, keep_current: bool = False) -> int:
     if token:
         query = query.where(LoginSession.token_hash != _hash(token))
     result = db.session.execute(query.values(ended_at=datetime.now(UTC)))
-    db.session.commit()
     return result.rowcount or 0
 
 
@@ -88,6 +87,15 @@ def load_user(user_id: str) -> User | None:
     ):
         return None
     if now - login.last_seen_at > TOUCH_EVERY:
-        login.last_seen_at = now
-        db.session.commit()
+        _touch(login, now)
     return login.user
+
+
+def _touch(login: LoginSession, now: datetime) -> None:
+    """Note "last seen" on a connection of its own: it is bookkeeping, not part of what the
+    request changes, so it is neither lost with a failed write nor a second commit of it."""
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now)
+        )
+    set_committed_value(login, "last_seen_at", now)

@@ -10,6 +10,7 @@ from coachapp.auth.demo import demo_sign_in_available
 from coachapp.auth.sessions import sign_in, sign_out
 from coachapp.extensions import db
 from coachapp.models import Role, User
+from coachapp.unit_of_work import commits
 
 bp = Blueprint("auth", __name__)
 
@@ -32,6 +33,7 @@ def signin() -> str | Response:
 
 
 @bp.post("/signin/demo")
+@commits
 def demo_signin() -> Response:
     """Sign in as a demo person (demo mode only)."""
     if not demo_sign_in_available():
@@ -45,6 +47,7 @@ def demo_signin() -> Response:
 
 @bp.post("/signout")
 @login_required
+@commits
 def signout() -> Response:
     """Sign out of this device."""
     sign_out()

@@ -1,4 +1,8 @@
-"""Focus items and their follow-ups in the database, driven by the pure ladder in scheduling.py."""
+"""Focus items and their follow-ups in the database, driven by the pure ladder in scheduling.py.
+
+These steps are consequences of another write (a correction, a check): they flush and leave the
+commit to the view, so that the write and its ladder step land together or not at all.
+"""
 
 import uuid
 from dataclasses import dataclass
@@ -9,7 +13,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from coachapp import scheduling
+from coachapp import organisation, scheduling
 from coachapp.clock import local_date
 from coachapp.errors import DomainError
 from coachapp.extensions import db
@@ -53,7 +57,8 @@ def ladder_of(org: Organisation | None) -> scheduling.Ladder:
 
 
 def current_organisation() -> Organisation | None:
-    return db.session.scalar(sa.select(Organisation).order_by(Organisation.id).limit(1))
+    """Loaded once per request (coachapp.organisation), with the time zone that rides along."""
+    return organisation.current()
 
 
 def current_ladder() -> scheduling.Ladder:
@@ -89,12 +94,12 @@ def apply_correction(observation: Observation, ladder: scheduling.Ladder) -> Foc
     )
     item.state = state
     item.followups.append(_pending_check(state, sequence=1))
-    db.session.add(item)
     try:
-        db.session.commit()
+        # A savepoint, so that losing the race keeps the correction itself in this unit of work.
+        with db.session.begin_nested():
+            db.session.add(item)
     except IntegrityError:
         # Another request opened the item a moment ago: this correction is a slip of it.
-        db.session.rollback()
         item = open_item_for(observation.agent_id, observation.behaviour_id)
         if item is None:
             raise
@@ -121,7 +126,7 @@ def withdraw_correction(observation: Observation, ladder: scheduling.Ladder) -> 
         _compare_self_check(slip)
         db.session.flush()
         item.state = _replayed(item, ladder)
-    db.session.commit()
+    db.session.flush()
 
 
 @dataclass(frozen=True)
@@ -188,7 +193,7 @@ def record_outcome(
     if state.due_on is not None:
         item.followups.append(_pending_check(state, sequence=followup.sequence + 1))
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise AlreadyRecorded() from None
@@ -213,7 +218,7 @@ def _record_slip(
     state = scheduling.advance(ladder, item.state, scheduling.Outcome.SLIPPED, on)
     item.state = state
     item.followups.append(_pending_check(state, sequence=pending.sequence + 1))
-    db.session.commit()
+    db.session.flush()
 
 
 def _compare_self_check(followup: FollowUp) -> None:

@@ -15,6 +15,7 @@ from coachapp.models import FollowUp
 from coachapp.roles import role_required
 from coachapp.scope import coachable_agent_or_404
 from coachapp.shadowing.forms import parse_phone_time
+from coachapp.unit_of_work import commits
 
 bp = Blueprint("followups", __name__)
 manager_only = role_required("manager")
@@ -32,6 +33,7 @@ def check(followup_id: int) -> Response:
 @bp.post("/followups/<int:followup_id>")
 @login_required
 @manager_only
+@commits
 def record(followup_id: int) -> Response:
     """Record an outcome; the card shows the next due date at once."""
     followup = _followup_or_404(followup_id)

@@ -18,12 +18,14 @@ from coachapp.scope import agent_or_404, visible_agents
 from coachapp.shadowing.forms import KIND_LABELS, StartSessionForm
 from coachapp.threads import service as threads
 from coachapp.threads.service import may_write
+from coachapp.unit_of_work import commits
 
 bp = Blueprint("log", __name__)
 
 
 @bp.get("/agents/<int:agent_id>")
 @login_required
+@commits
 def agent(agent_id: int) -> Response:
     """An agent's log: ended sessions newest first, strengths first within each, with threads;
     htmx gets the filtered list alone."""
@@ -50,6 +52,7 @@ def agent(agent_id: int) -> Response:
 
 @bp.get("/agents/<int:agent_id>/focus-items")
 @login_required
+@commits
 def focus_items(agent_id: int) -> Response:
     """Each focus item with its history on the ladder, the next check, why it comes back, and
     the agent's self-check."""
@@ -75,6 +78,7 @@ def my_data(agent_id: int) -> Response:
 
 @bp.get("/agents/<int:agent_id>/data.json")
 @login_required
+@commits
 def export_json(agent_id: int) -> Response:
     """Everything about me as one JSON document."""
     agent = myself_or_404(current_user, agent_id)
@@ -84,6 +88,7 @@ def export_json(agent_id: int) -> Response:
 
 @bp.get("/agents/<int:agent_id>/data.csv")
 @login_required
+@commits
 def export_csv(agent_id: int) -> Response:
     """Everything about me as CSV: one row per field of each record."""
     agent = myself_or_404(current_user, agent_id)

@@ -50,7 +50,6 @@ def deactivate(*, person: User, actor: User) -> int:
     """Switch the account off and end every session it has, on every device."""
     _not_yourself(person, actor)
     person.active = False
-    db.session.commit()
     ended = end_all_sessions(person)
     audit.record("user.deactivated", actor=actor, subject=person, details=f"sessions {ended}")
     return ended
@@ -91,14 +90,11 @@ def change_role(
         audit.record(
             "user.team_changed", actor=actor, subject=person, details=f"team {old_team}→{new_team}"
         )
-    else:
-        db.session.commit()
 
 
 def remove_all_passkeys(*, person: User, actor: User) -> int:
     """A lost or stolen phone: its passkeys stop working and its sessions end, now."""
     removed = db.session.execute(sa.delete(Passkey).where(Passkey.user_id == person.id)).rowcount
-    db.session.commit()
     ended = end_all_sessions(person)
     audit.record(
         "passkey.removed", actor=actor, subject=person, details=f"all {removed} sessions {ended}"

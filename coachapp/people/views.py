@@ -83,6 +83,7 @@ def revoke_invitation(invitation_id: int) -> Response:
     invitation = invitations.invitation_or_404(viewer=current_user, invitation_id=invitation_id)
     if invitations.revoke(invitation=invitation, actor=current_user, now=clock.now()):
         flash(_("Invitation for %(name)s withdrawn.", name=invitation.name))
+    db.session.commit()
     return redirect(url_for("people.invitations_page"), code=303)
 
 
@@ -130,6 +131,7 @@ def change_role(person_id: int) -> Response:
         ],
         role_profile=db.session.get(RoleProfile, form.role_profile_id.data or NO_TEAM),
     )
+    db.session.commit()
     flash(_("Saved the changes for %(name)s.", name=found.name))
     return redirect(url_for("people.person", person_id=found.id), code=303)
 
@@ -141,6 +143,7 @@ def deactivate(person_id: int) -> Response:
     """Switch an account off: every session it has ends now, its passkeys stop working."""
     found = service.person_or_404(person_id)
     service.deactivate(person=found, actor=current_user)
+    db.session.commit()
     flash(_("%(name)s is switched off and signed out everywhere.", name=found.name))
     return redirect(url_for("people.person", person_id=found.id), code=303)
 
@@ -152,6 +155,7 @@ def reactivate(person_id: int) -> Response:
     """Switch an account back on."""
     found = service.person_or_404(person_id)
     service.reactivate(person=found, actor=current_user)
+    db.session.commit()
     flash(_("%(name)s can sign in again.", name=found.name))
     return redirect(url_for("people.person", person_id=found.id), code=303)
 

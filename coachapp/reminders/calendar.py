@@ -44,13 +44,11 @@ def issue_token(manager: User) -> str:
         },
     )
     db.session.execute(statement)
-    db.session.commit()
     return token
 
 
 def revoke(manager: User) -> None:
     db.session.execute(sa.delete(CalendarFeed).where(CalendarFeed.user_id == manager.id))
-    db.session.commit()
 
 
 def feed_of(manager: User) -> CalendarFeed | None:

@@ -192,7 +192,6 @@ def save_subscription(user: User, entry: SubscriptionInput) -> None:
         },
     )
     db.session.execute(statement)
-    db.session.commit()
 
 
 def remove_subscription(user: User, endpoint: str) -> None:
@@ -202,7 +201,6 @@ def remove_subscription(user: User, endpoint: str) -> None:
             PushSubscription.user_id == user.id, PushSubscription.endpoint == endpoint
         )
     )
-    db.session.commit()
 
 
 def subscription_count(user: User) -> int:

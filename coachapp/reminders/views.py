@@ -22,6 +22,7 @@ from coachapp.extensions import limiter
 from coachapp.htmx import is_fragment_request, render
 from coachapp.reminders import calendar, push
 from coachapp.roles import role_required
+from coachapp.unit_of_work import commits
 
 bp = Blueprint("reminders", __name__)
 manager_only = role_required("manager")
@@ -46,6 +47,7 @@ def push_key() -> Response:
 @bp.post("/reminders/push-subscriptions")
 @login_required
 @manager_only
+@commits
 def subscribe() -> Response | tuple[Response, int]:
     """Keep this browser's push subscription for the signed-in manager."""
     try:
@@ -59,6 +61,7 @@ def subscribe() -> Response | tuple[Response, int]:
 @bp.post("/reminders/push-subscriptions/delete")
 @login_required
 @manager_only
+@commits
 def unsubscribe() -> Response | tuple[Response, int]:
     """Forget this browser's push subscription."""
     data = request.get_json(silent=True)
@@ -73,6 +76,7 @@ def unsubscribe() -> Response | tuple[Response, int]:
 @bp.post("/reminders/calendar")
 @login_required
 @manager_only
+@commits
 def create_calendar() -> Response:
     """Make a new calendar link (the old one stops working) and show it this once."""
     token = calendar.issue_token(current_user)
@@ -82,6 +86,7 @@ def create_calendar() -> Response:
 @bp.post("/reminders/calendar/delete")
 @login_required
 @manager_only
+@commits
 def delete_calendar() -> Response:
     """Stop the calendar link."""
     calendar.revoke(current_user)

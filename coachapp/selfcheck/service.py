@@ -29,6 +29,7 @@ from coachapp.models import (
     ShadowSession,
     User,
 )
+from coachapp.unit_of_work import insert_once
 
 #: How many calendar months, up to the end of its period, a self-assessment is set beside.
 OBSERVED_MONTHS = 3
@@ -90,25 +91,21 @@ def save_self_check(
         raise NoCheckAhead()
     if for_followup_id is not None and for_followup_id != pending.id:
         raise CheckJustRecorded()
-    check = _self_check_for(pending.id)
+    pending_id = pending.id
+    check = _self_check_for(pending_id)
     if check is None:
         check = SelfCheck(
-            followup_id=pending.id,
+            followup_id=pending_id,
             focus_item_id=item.id,
             agent_id=agent.id,
             rating=rating,
             note=note,
             created_at=now,
         )
-        db.session.add(check)
-        try:
-            db.session.commit()
+        stored = insert_once(check, lambda: _self_check_for(pending_id))
+        if stored is check:
             return check
-        except IntegrityError:  # a second tab saved one a moment ago: change that one
-            db.session.rollback()
-            check = _self_check_for(pending.id)
-            if check is None:
-                raise
+        check = stored  # a second tab saved one a moment ago: change that one
     # Refuse a change once the check is recorded, in the same statement that makes it.
     changed = db.session.execute(
         sa.update(SelfCheck)
@@ -119,7 +116,6 @@ def save_self_check(
     if changed.rowcount != 1:
         db.session.rollback()
         raise CheckJustRecorded()
-    db.session.commit()
     db.session.refresh(check)
     return check
 
@@ -208,7 +204,7 @@ def submit_assessment(
     ]
     db.session.add(assessment)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:  # the same form sent twice at once
         db.session.rollback()
         raise AlreadyAssessed(assessment_for(agent, period)) from None

@@ -21,6 +21,7 @@ from coachapp.selfcheck.forms import (
     SelfAssessmentForm,
     SelfCheckForm,
 )
+from coachapp.unit_of_work import commits
 
 bp = Blueprint("selfcheck", __name__)
 
@@ -41,6 +42,7 @@ def self_view_labels() -> dict[str, object]:
 
 @bp.post("/focus-items/<int:item_id>/self-check")
 @login_required
+@commits
 def save_self_check(item_id: int) -> Response:
     """Rate myself on a focus item before its next check: Sustained, Partly or Slipped."""
     item = service.own_item_or_404(current_user, item_id)
@@ -102,6 +104,7 @@ def _self_check(
 
 @bp.get("/agents/<int:agent_id>/self-assessments")
 @login_required
+@commits
 def assessments(agent_id: int) -> Response:
     """An agent's self-assessments, newest first, and (for the agent) this month's to fill in."""
     person = agent_or_404(current_user, agent_id)
@@ -133,6 +136,7 @@ def new_assessment(agent_id: int) -> Response:
 
 @bp.post("/agents/<int:agent_id>/self-assessments")
 @login_required
+@commits
 def submit_assessment(agent_id: int) -> Response:
     """Send this month's self-assessment; a second one this month is refused, typing kept."""
     agent = myself_or_404(current_user, agent_id)
@@ -159,6 +163,7 @@ def submit_assessment(agent_id: int) -> Response:
 
 @bp.get("/agents/<int:agent_id>/self-assessments/<int:assessment_id>")
 @login_required
+@commits
 def assessment(agent_id: int, assessment_id: int) -> Response:
     """One self-assessment side by side with what was observed, per competency and behaviour."""
     person = agent_or_404(current_user, agent_id)

@@ -1,22 +1,22 @@
-"""The shadowing rules: start, log, fix, remove, end; every write idempotent on the phone's UUID."""
+"""The shadowing rules: start, log, fix, remove, end; every write idempotent on the phone's UUID.
+
+Nothing here commits: each write and its consequences are flushed, and the view commits them as
+one unit (coachapp.unit_of_work), so a replay finds a write either whole or not at all.
+"""
 
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from coachapp.errors import SessionEnded
 from coachapp.extensions import db
 from coachapp.followups.service import apply_correction, current_ladder, withdraw_correction
 from coachapp.models import Observation, ObservationKind, ShadowSession, SuggestionKind, User
+from coachapp.unit_of_work import insert_once
 from coachapp.voice.service import raise_suggestion
-
-RowT = TypeVar("RowT", ShadowSession, Observation)
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def start_session(
     session = ShadowSession(
         manager_id=manager.id, agent_id=agent.id, client_uuid=client_uuid, started_at=now
     )
-    return _insert_once(session, lambda: _session_by_uuid(manager.id, client_uuid))
+    return insert_once(session, lambda: _session_by_uuid(manager.id, client_uuid))
 
 
 def record_observation(
@@ -75,7 +75,7 @@ def record_observation(
         occurred_at=occurred_at,
         recorded_at=now,
     )
-    stored = _insert_once(observation, lambda: _observation_by_uuid(author.id, client_uuid))
+    stored = insert_once(observation, lambda: _observation_by_uuid(author.id, client_uuid))
     created = stored is observation
     if created:
         apply_correction(stored, current_ladder())
@@ -98,7 +98,7 @@ def update_observation(
     observation.note = entry.note
     observation.coached = entry.coached if entry.kind == ObservationKind.CORRECTION else ""
     observation.updated_at = now
-    db.session.commit()
+    db.session.flush()
     if ladder_changed:
         apply_correction(observation, ladder)
     return observation
@@ -110,7 +110,7 @@ def remove_observation(*, observation: Observation) -> None:
         raise SessionEnded()
     withdraw_correction(observation, current_ladder())
     db.session.delete(observation)
-    db.session.commit()
+    db.session.flush()
 
 
 def end_session(*, session: ShadowSession, summary_note: str, now: datetime) -> ShadowSession:
@@ -119,7 +119,7 @@ def end_session(*, session: ShadowSession, summary_note: str, now: datetime) -> 
     if session.is_open:
         session.ended_at = now
         session.summary_note = summary_note
-        db.session.commit()
+        db.session.flush()
         _send_obstacles_to_trainers(session, now)
     return session
 
@@ -145,20 +145,6 @@ def _send_obstacles_to_trainers(session: ShadowSession, now: datetime) -> None:
 def count_by_kind(observations: list[Observation]) -> dict[ObservationKind, int]:
     counts = Counter(o.kind for o in observations)
     return {kind: counts.get(kind, 0) for kind in ObservationKind}
-
-
-def _insert_once(row: RowT, find_existing: Callable[[], RowT | None]) -> RowT:
-    """Insert `row`; if a concurrent request stored the same UUID first, return that one instead."""
-    db.session.add(row)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        existing = find_existing()
-        if existing is None:
-            raise
-        return existing
-    return row
 
 
 def _session_by_uuid(manager_id: int, client_uuid: uuid.UUID) -> ShadowSession | None:

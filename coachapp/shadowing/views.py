@@ -33,6 +33,7 @@ from coachapp.shadowing.forms import (
     behaviour_ids_for,
     parse_phone_time,
 )
+from coachapp.unit_of_work import commits
 
 bp = Blueprint("shadowing", __name__)
 #: Follow-ups listed on Today before "Show all".
@@ -82,6 +83,7 @@ def today() -> Response:
 @bp.post("/agents/<int:agent_id>/sessions")
 @login_required
 @manager_only
+@commits
 def start(agent_id: int) -> Response:
     """Start shadowing an agent (one tap); a repeated tap opens the same session."""
     agent = coachable_agent_or_404(current_user, agent_id)
@@ -134,6 +136,7 @@ def shadow_agent(agent_id: int) -> Response:
 @bp.post("/sessions/<int:session_id>/observations")
 @login_required
 @manager_only
+@commits
 def add_observation(session_id: int) -> Response:
     """Save one entry; htmx gets the capture area back with the entry at the top of the list."""
     shadow = own_session_or_404(current_user, session_id)
@@ -174,6 +177,7 @@ def edit_observation(observation_id: int) -> Response:
 @bp.post("/observations/<int:observation_id>")
 @login_required
 @manager_only
+@commits
 def update_observation(observation_id: int) -> Response:
     """Save a fixed entry."""
     observation = _own_observation_or_404(observation_id)
@@ -204,6 +208,7 @@ def show_observation(observation_id: int) -> Response:
 @bp.post("/observations/<int:observation_id>/delete")
 @login_required
 @manager_only
+@commits
 def remove_observation(observation_id: int) -> Response:
     """Take an entry back while the session is open."""
     observation = _own_observation_or_404(observation_id)
@@ -217,6 +222,7 @@ def remove_observation(observation_id: int) -> Response:
 @bp.post("/observations/<int:observation_id>/undo")
 @login_required
 @manager_only
+@commits
 def undo_observation(observation_id: int) -> Response:
     """Undo the entry just saved, from the confirmation bar; the capture area comes back."""
     observation = _own_observation_or_404(observation_id)
@@ -231,6 +237,7 @@ def undo_observation(observation_id: int) -> Response:
 @bp.post("/sessions/<int:session_id>/end")
 @login_required
 @manager_only
+@commits
 def end(session_id: int) -> Response:
     """End the session; the summary is stored and shown on the agent's page."""
     shadow = own_session_or_404(current_user, session_id)

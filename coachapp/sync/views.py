@@ -37,6 +37,7 @@ from coachapp.sync.service import (
     read_object,
     user_tag,
 )
+from coachapp.unit_of_work import commits
 
 bp = Blueprint("sync", __name__, url_prefix="/api")
 # The token is checked below, after the sign-in, so that each failure gets its own answer: the
@@ -102,6 +103,7 @@ def session_info() -> Response:
 
 @bp.post("/sessions")
 @manager_only
+@commits
 def start_session() -> tuple[Response, int]:
     """Start shadowing an agent; a replay, or a start while one is open, returns that session."""
     values = read_object(request.get_json(silent=True), START)
@@ -121,6 +123,7 @@ def start_session() -> tuple[Response, int]:
 
 @bp.post("/sessions/<uuid:session_uuid>/observations")
 @manager_only
+@commits
 def add_observation(session_uuid: uuid.UUID) -> tuple[Response, int]:
     """Add an entry to a session, dated by the phone's clock."""
     values = read_object(request.get_json(silent=True), NEW_ENTRY)
@@ -144,6 +147,7 @@ def add_observation(session_uuid: uuid.UUID) -> tuple[Response, int]:
 
 @bp.put("/observations/<uuid:observation_uuid>")
 @manager_only
+@commits
 def change_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
     """Replace an entry's kind, behaviour and words while its session is open."""
     observation = _own_observation(observation_uuid)
@@ -162,6 +166,7 @@ def change_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
 
 @bp.delete("/observations/<uuid:observation_uuid>")
 @manager_only
+@commits
 def remove_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
     """Take an entry back; removing one that is already gone answers the same."""
     observation = _observation_by_uuid(observation_uuid)
@@ -173,6 +178,7 @@ def remove_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
 
 @bp.post(f"/followups/{ID}/outcome")
 @manager_only
+@commits
 def record_outcome(followup_id: int) -> tuple[Response, int]:
     """Record a re-observation; checks of one behaviour apply in the order they happened."""
     values = read_object(request.get_json(silent=True), OUTCOME)
@@ -212,6 +218,7 @@ def record_outcome(followup_id: int) -> tuple[Response, int]:
 
 @bp.post("/sessions/<uuid:session_uuid>/end")
 @manager_only
+@commits
 def end_session(session_uuid: uuid.UUID) -> tuple[Response, int]:
     """End a session at the phone's time; ending it again keeps the first end."""
     values = read_object(request.get_json(silent=True), END)

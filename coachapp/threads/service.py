@@ -9,12 +9,12 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import abort
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from coachapp.errors import DomainError
 from coachapp.extensions import db
 from coachapp.models import Comment, CommentKind, Observation, Role, ShadowSession, User
 from coachapp.scope import agent_or_404, visible_agents
+from coachapp.unit_of_work import insert_once
 
 
 class AlreadyRead(DomainError):
@@ -94,16 +94,7 @@ def post(
         client_uuid=client_uuid,
         created_at=now,
     )
-    db.session.add(comment)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        replayed = _by_uuid(author.id, client_uuid)
-        if replayed is None:
-            raise
-        return replayed
-    return comment
+    return insert_once(comment, lambda: _by_uuid(author.id, client_uuid))
 
 
 def edit(*, comment: Comment, body: str, now: datetime) -> Comment:
@@ -119,7 +110,6 @@ def edit(*, comment: Comment, body: str, now: datetime) -> Comment:
     if changed.rowcount != 1:
         db.session.rollback()
         raise AlreadyRead()
-    db.session.commit()
     db.session.refresh(comment)
     return comment
 
@@ -134,7 +124,6 @@ def remove(*, comment: Comment) -> None:
     if removed.rowcount != 1:
         db.session.rollback()
         raise AlreadyRead()
-    db.session.commit()
     db.session.expunge(comment)
 
 
@@ -160,7 +149,6 @@ def threads_for(
             .values(read_at=now, read_by_id=reader.id)
             .execution_options(synchronize_session=False)
         )
-        _commit_keeping_loaded_rows()
         for comment in unread:
             so.attributes.set_committed_value(comment, "read_at", now)
             so.attributes.set_committed_value(comment, "read_by_id", reader.id)
@@ -168,17 +156,6 @@ def threads_for(
     for comment in comments:
         grouped[comment.observation_id].append(comment)
     return grouped
-
-
-def _commit_keeping_loaded_rows() -> None:
-    """Commit without expiring what the request has loaded: the page being rendered (a whole
-    log) would otherwise be fetched again row by row."""
-    session = db.session()
-    expire, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
 
 
 def seen_by_agent(observation: Observation) -> Comment | None:

@@ -12,6 +12,7 @@ from coachapp.htmx import is_fragment_request, render
 from coachapp.models import Comment, Observation, Role
 from coachapp.threads import service
 from coachapp.threads.forms import CommentForm, EditCommentForm
+from coachapp.unit_of_work import commits
 
 bp = Blueprint("threads", __name__)
 EXPIRED = _l("This form had expired. Your message is kept: send it again.")
@@ -19,6 +20,7 @@ EXPIRED = _l("This form had expired. Your message is kept: send it again.")
 
 @bp.get("/observations/<int:observation_id>/thread")
 @login_required
+@commits
 def thread(observation_id: int) -> Response:
     """One observation and its thread, with the form to reply, ask or answer."""
     observation = service.shared_observation_or_404(current_user, observation_id)
@@ -29,6 +31,7 @@ def thread(observation_id: int) -> Response:
 
 @bp.post("/observations/<int:observation_id>/comments")
 @login_required
+@commits
 def post_comment(observation_id: int) -> Response:
     """Mark as seen, reply, ask for clarification (the agent) or answer (a manager)."""
     observation = _writable_or_404(observation_id)
@@ -57,6 +60,7 @@ def post_comment(observation_id: int) -> Response:
 
 @bp.post("/comments/<int:comment_id>")
 @login_required
+@commits
 def edit_comment(comment_id: int) -> Response:
     """Change a message nobody on the other side has read yet."""
     comment = service.own_comment_or_404(current_user, comment_id)
@@ -73,6 +77,7 @@ def edit_comment(comment_id: int) -> Response:
 
 @bp.post("/comments/<int:comment_id>/delete")
 @login_required
+@commits
 def remove_comment(comment_id: int) -> Response:
     """Take back a message nobody on the other side has read yet."""
     comment = service.own_comment_or_404(current_user, comment_id)

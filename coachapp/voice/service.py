@@ -9,7 +9,6 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import abort
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from coachapp.errors import DomainError
 from coachapp.extensions import db
@@ -21,6 +20,7 @@ from coachapp.models import (
     SuggestionUpdate,
     User,
 )
+from coachapp.unit_of_work import insert_once
 
 #: Who may raise one; trainers answer them.
 AUTHORS = (Role.AGENT, Role.MANAGER)
@@ -49,16 +49,9 @@ def raise_suggestion(
     suggestion = Suggestion(
         author_id=author.id, kind=kind, text=text, client_uuid=client_uuid, created_at=now
     )
-    db.session.add(suggestion)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        existing = _by_uuid(author.id, client_uuid)
-        if existing is None:
-            raise
-        return existing
-    return suggestion
+    # At a session's end the UUID is an entry's: only a concurrent end of the same session, which
+    # committed the whole end, can have stored it first.
+    return insert_once(suggestion, lambda: _by_uuid(author.id, client_uuid))
 
 
 def change_status(
@@ -74,7 +67,7 @@ def change_status(
     if status != suggestion.status:
         suggestion.status = status
         suggestion.status_changed_at = now
-    db.session.commit()
+    db.session.flush()
     return update
 
 

@@ -11,6 +11,7 @@ from coachapp import clock
 from coachapp.htmx import is_fragment_request, render
 from coachapp.models import Suggestion, SuggestionKind, SuggestionStatus
 from coachapp.roles import role_required
+from coachapp.unit_of_work import commits
 from coachapp.voice import service
 from coachapp.voice.forms import (
     STATUS_LABELS,
@@ -40,6 +41,7 @@ def index() -> Response:
 @bp.post("/suggestions")
 @login_required
 @authors_only
+@commits
 def raise_suggestion() -> Response:
     """Send an obstacle or a suggestion to the trainers' inbox."""
     form = SuggestionForm()
@@ -67,6 +69,7 @@ def suggestion(suggestion_id: int) -> Response:
 @bp.post("/suggestions/<int:suggestion_id>/status")
 @login_required
 @trainers_only
+@commits
 def change_status(suggestion_id: int) -> Response:
     """Acknowledge, start fixing, mark fixed, or won't fix with a reason."""
     found = service.readable_or_404(current_user, suggestion_id)

@@ -1,0 +1,47 @@
+"""One unit of work per request: services add and flush, the view that changes state commits once.
+
+A write and all its consequences (the ladder step, the inbox items, the audit row) land in one
+commit when the view has answered, or not at all when anything on the way raises: the request's
+session is then rolled back whole, so a replay of it finds nothing half-done and does it all.
+"""
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+from coachapp.extensions import db
+
+P = ParamSpec("P")
+R = TypeVar("R")
+RowT = TypeVar("RowT")
+
+
+def commits(view: Callable[P, R]) -> Callable[P, R]:
+    """Commit what the view did once it has built its answer (a refusal it answers with, such as
+    a failed sign-in's audit row, is kept too); an exception leaves everything uncommitted."""
+
+    @functools.wraps(view)
+    def committing(*args: P.args, **kwargs: P.kwargs) -> R:
+        answer = view(*args, **kwargs)
+        db.session.commit()
+        return answer
+
+    return committing
+
+
+def insert_once(row: RowT, find_existing: Callable[[], RowT | None]) -> RowT:
+    """Insert `row` as the first write of the request; if a concurrent request stored the same
+    UUID first, return that one instead. That request committed its whole unit, so rolling this
+    one back loses nothing: only call this before anything else was written."""
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        existing = find_existing()
+        if existing is None:
+            raise
+        return existing
+    return row
