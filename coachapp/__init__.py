@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from coachapp import config as settings
-from coachapp import health
+from coachapp import health, ratelimits
 from coachapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -63,6 +63,10 @@ def _init_extensions(app: Flask) -> None:
     # Times are shown in the organisation's zone; COACHAPP_TIMEZONE is only its default.
     babel.init_app(app, timezone_selector=organisation.zone_name)
     csrf.init_app(app)
+    # Redis, when set, through a storage that counts in memory while Redis is down.
+    app.config["RATELIMIT_STORAGE_URI"] = ratelimits.storage_uri(
+        app.config["RATELIMIT_STORAGE_URI"]
+    )
     limiter.init_app(app)
 
     from coachapp.auth.sessions import load_user

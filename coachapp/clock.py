@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from coachapp import organisation
 
 
 def now() -> datetime:
@@ -11,11 +11,14 @@ def now() -> datetime:
 
 
 def today() -> date:
-    """Today's date in the organisation's time zone (COACHAPP_TIMEZONE)."""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
-    return now().astimezone(zone).date()
+    """Today's date in the organisation's time zone (its setting, else COACHAPP_TIMEZONE)."""
+    return now().astimezone(organisation.zone()).date()
 
 
 def local_date(moment: datetime) -> date:
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
-    return moment.astimezone(zone).date()
+    return moment.astimezone(organisation.zone()).date()
+
+
+def zone() -> ZoneInfo:
+    """The organisation's time zone, for turning local dates into moments and back."""
+    return organisation.zone()

@@ -3,9 +3,10 @@
 import contextlib
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 
 from coachapp.extensions import db, limiter
+from coachapp.ratelimits import RedisWithFallback
 
 
 class StartupError(RuntimeError):
@@ -85,14 +86,11 @@ def database_problem() -> str | None:
 
 def redis_problem() -> str | None:
     """Why the configured Redis does not answer, or None (also when no Redis is configured)."""
-    if not current_app.config.get("RATELIMIT_STORAGE_URI", "").startswith(
-        ("redis://", "rediss://")
-    ):
-        return None
     storage = limiter.storage
-    check = getattr(storage, "check_redis", storage.check)
+    if not isinstance(storage, RedisWithFallback):
+        return None
     try:
-        if check():
+        if storage.check_redis():
             return None
     except Exception as error:  # noqa: BLE001
         return "redis: " + _first_line(error)

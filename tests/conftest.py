@@ -94,7 +94,7 @@ def app(backend_app: Flask) -> Iterator[Flask]:
 
 
 def _forget_request_globals(_sender: Flask, **_extra: object) -> None:
-    for name in ("_login_user", "demo_org"):
+    for name in ("_login_user", "demo_org", "_organisation", "_flask_babel"):
         g.pop(name, None)
 
 

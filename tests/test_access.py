@@ -193,7 +193,12 @@ ACCESS: dict[str, Route] = {
         "POST",
         lambda ids: url_for("admin.save_settings"),
         only({"admin": 303}),
-        lambda world: {"gaps": "2, 5, 7, 14, 28, 56", "working_days": ["0", "1", "2", "3", "4"]},
+        lambda world: {
+            "name": "Northwind",
+            "timezone": "Europe/Lisbon",
+            "gaps": "2, 5, 7, 14, 28, 56",
+            "working_days": ["0", "1", "2", "3", "4"],
+        },
     ),
     "core.service_worker": Route("GET", lambda ids: url_for("core.service_worker"), everyone(200)),
     # --- installable and offline: the manifest and the offline page are for everyone ---

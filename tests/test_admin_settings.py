@@ -10,6 +10,8 @@ from coachapp.models import FocusItem
 from tests.test_followups import correct, outcome_form
 
 WEEKDAYS = ["0", "1", "2", "3", "4"]
+#: The organisation's part of the settings form, posted with every ladder change.
+ORG = {"name": "Northwind", "timezone": "UTC"}
 
 
 def test_the_admin_sees_the_default_ladder(client, auth, world):
@@ -21,7 +23,8 @@ def test_the_admin_sees_the_default_ladder(client, auth, world):
 def test_saving_a_new_ladder(client, auth, world):
     auth.login(world.admin_ada)
     response = client.post(
-        "/admin/settings", data={"gaps": "1, 3, 7", "working_days": ["0", "1", "2", "3", "4", "5"]}
+        "/admin/settings",
+        data={**ORG, "gaps": "1, 3, 7", "working_days": ["0", "1", "2", "3", "4", "5"]},
     )
     assert response.status_code == 303
     ladder = current_ladder()
@@ -44,7 +47,7 @@ def test_saving_a_new_ladder(client, auth, world):
 )
 def test_settings_that_make_no_sense_are_refused(client, auth, world, gaps, days, message):
     auth.login(world.admin_ada)
-    response = client.post("/admin/settings", data={"gaps": gaps, "working_days": days})
+    response = client.post("/admin/settings", data={**ORG, "gaps": gaps, "working_days": days})
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert current_ladder().gaps == (2, 5, 7, 14, 28, 56)
@@ -53,7 +56,7 @@ def test_settings_that_make_no_sense_are_refused(client, auth, world, gaps, days
 def test_a_new_ladder_changes_future_due_dates_only(client, auth, world, frozen_clock):
     item = correct(world, frozen_clock)  # Monday 2 March, due Wednesday 4 March
     auth.login(world.admin_ada)
-    client.post("/admin/settings", data={"gaps": "3, 10", "working_days": WEEKDAYS})
+    client.post("/admin/settings", data={**ORG, "gaps": "3, 10", "working_days": WEEKDAYS})
     db.session.expire_all()
     item = db.session.get(FocusItem, item.id)
     assert item.pending.due_on == date(2026, 3, 4)  # already scheduled: unchanged

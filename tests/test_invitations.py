@@ -463,7 +463,7 @@ def test_create_admin_prints_a_link_that_works(
 
     ada = person("Ada Admin")
     assert (ada.role, ada.team_id, ada.email) == (Role.ADMIN, None, "ada@example.org")
-    assert signed_in_as(client) == "/admin/settings"
+    assert signed_in_as(client) == "/setup"  # an empty organisation: the set-up checklist
     assert client.get("/admin/people").status_code == 200
     created = db.session.scalar(sa.select(Invitation))
     assert created is not None and created.created_by_id is None

@@ -1,11 +1,13 @@
-"""Organisation settings, validated by the ladder itself so the rules live in one place."""
+"""Organisation settings: name, time zone, working days and the follow-up ladder (validated by
+the ladder itself, so its rules live in one place)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectMultipleField, StringField
+from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from coachapp import organisation
 from coachapp.scheduling import InvalidLadder, Ladder
 from coachapp.shadowing.forms import NoCsrfForm
 
@@ -20,7 +22,27 @@ WEEKDAYS = [
 ]
 
 
-class LadderSettingsForm(NoCsrfForm):
+ORGANISATION_NAME_MAX_LENGTH = 120
+
+
+class SettingsForm(NoCsrfForm):
+    name = StringField(
+        _l("Organisation name"),
+        description=_l("How coachapp names your organisation, as on the set-up checklist."),
+        filters=[lambda value: " ".join(value.split()) if isinstance(value, str) else value],
+        validators=[
+            DataRequired(_l("Give the organisation a name.")),
+            Length(
+                max=ORGANISATION_NAME_MAX_LENGTH,
+                message=_l("Keep the name within 120 characters."),
+            ),
+        ],
+    )
+    timezone = SelectField(
+        _l("Time zone"),
+        description=_l('What "today" means for due dates, and the zone times are shown in.'),
+        validate_choice=False,
+    )
     gaps = StringField(
         _l("Days between checks"),
         description=_l("Comma-separated, for example 2, 5, 7, 14, 28, 56."),
@@ -47,6 +69,18 @@ class LadderSettingsForm(NoCsrfForm):
             raise ValidationError(_l("Each gap must be at least as long as the one before."))
         if max(gaps) > 365:
             raise ValidationError(_l("Keep each gap within a year."))
+
+    def offer_zones(self) -> None:
+        zones = organisation.zone_names()
+        default = organisation.default_zone_name()
+        extra = () if default in zones else (default,)
+        self.timezone.choices = [(zone, zone.replace("_", " ")) for zone in (*extra, *zones)]
+
+    def validate_timezone(self, field: SelectField) -> None:
+        if field.data != organisation.default_zone_name() and not organisation.is_known_zone(
+            field.data or ""
+        ):
+            raise ValidationError(_l("Choose a time zone from the list."))
 
     def validate_working_days(self, field: SelectMultipleField) -> None:
         if not field.data:

@@ -1,13 +1,15 @@
-"""Admin pages: organisation settings."""
+"""Admin pages: organisation settings (name, time zone, working days, the follow-up ladder)."""
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from coachapp.admin.forms import LadderSettingsForm
+from coachapp import organisation
+from coachapp.admin.forms import SettingsForm
 from coachapp.extensions import db
-from coachapp.followups.service import current_organisation, ladder_of
+from coachapp.followups.service import ladder_of
 from coachapp.htmx import render
 from coachapp.models import Organisation
 from coachapp.roles import role_required
@@ -20,30 +22,40 @@ admin_only = role_required("admin")
 @login_required
 @admin_only
 def settings() -> Response:
-    """The follow-up ladder and the working days."""
-    ladder = ladder_of(current_organisation())
-    form = LadderSettingsForm(formdata=None)
+    """The organisation's name and time zone, its working days and the follow-up ladder."""
+    org = organisation.current()
+    ladder = ladder_of(org)
+    form = SettingsForm(formdata=None)
+    form.offer_zones()
+    form.name.data = org.name if org is not None else ""
+    form.timezone.data = organisation.zone_name()
     form.gaps.data = ", ".join(str(gap) for gap in ladder.gaps)
     form.working_days.data = [str(day) for day in sorted(ladder.working_days)]
-    return render("admin/settings.html", "admin/settings.html", form=form)
+    return _page(form)
 
 
 @bp.post("/settings")
 @login_required
 @admin_only
 def save_settings() -> Response:
-    """Save the ladder; due dates already set stay, the next ones follow the new ladder."""
-    form = LadderSettingsForm()
+    """Save the settings (the first save creates the organisation); due dates already set stay,
+    the next ones follow the new ladder and zone."""
+    form = SettingsForm()
+    form.offer_zones()
     if not form.validate():
-        return render("admin/settings.html", "admin/settings.html", form=form, status=422)
+        return _page(form, status=422)
     ladder = form.ladder()
-    org = current_organisation()
+    org = organisation.current()
     if org is None:
-        org = Organisation(name=_("Our organisation"))
+        org = Organisation()
         db.session.add(org)
+    org.name = form.name.data or ""
+    org.timezone = form.timezone.data
     org.ladder_gaps = ",".join(str(gap) for gap in ladder.gaps)
     org.working_days = ",".join(str(day) for day in sorted(ladder.working_days))
+    organisation.remember(org)
     db.session.commit()
+    refresh()  # the flash below and anything after it use the new zone
     flash(
         _(
             "Settings saved. Checks already scheduled keep their dates; "
@@ -51,3 +63,7 @@ def save_settings() -> Response:
         )
     )
     return redirect(url_for("admin.settings"), code=303)
+
+
+def _page(form: SettingsForm, status: int = 200) -> Response:
+    return render("admin/settings.html", "admin/settings.html", form=form, status=status)

@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from coachapp import health
+from coachapp import clock, health
 from coachapp.models import Role
+from coachapp.setup import checklist
 
 #: The colours of static/css/app.css: the top bar (theme) and the page behind it (background).
 THEME_COLOUR = "#0f5c4d"
@@ -36,7 +37,10 @@ def home() -> Response:
         case Role.AGENT:
             return redirect(url_for("log.agent", agent_id=current_user.id))
         case Role.ADMIN:
-            return redirect(url_for("admin.settings"))
+            # The set-up checklist is the admin's start page until every step is done.
+            if not checklist.progress(clock.now()).finished:
+                return redirect(url_for("setup.checklist_page"))
+            return redirect(url_for("people.index"))
         case _:
             return redirect(url_for("log.people"))
 

@@ -119,7 +119,10 @@ def _team_code(person: User) -> str:
 
 
 def all_teams() -> Sequence[Team]:
-    return db.session.scalars(sa.select(Team).order_by(Team.name)).all()
+    """The teams on offer in the invitation and person forms: archived teams are left out."""
+    return db.session.scalars(
+        sa.select(Team).where(Team.archived_at.is_(None)).order_by(Team.name)
+    ).all()
 
 
 def all_profiles() -> Sequence[RoleProfile]:

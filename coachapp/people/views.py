@@ -1,7 +1,6 @@
 """Invitations (admins and managers), people management and the audit log (admins)."""
 
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -194,7 +193,7 @@ def audit_page() -> Response:
             start=form.start.data,
             end=form.end.data,
         )
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+    zone = clock.zone()
     events = db.paginate(
         audit_log.events(filters, zone=zone),
         page=request.args.get("page", 1, type=int),

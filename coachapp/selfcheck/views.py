@@ -1,8 +1,6 @@
 """Self-checks on focus items and the monthly self-assessment beside what was observed."""
 
-from zoneinfo import ZoneInfo
-
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -169,7 +167,7 @@ def assessment(agent_id: int, assessment_id: int) -> Response:
     person = agent_or_404(current_user, agent_id)
     found = service.assessment_or_404(person, assessment_id)
     _audit_other(person, "self-assessment")
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+    zone = clock.zone()
     return render(
         "selfcheck/assessment.html",
         "selfcheck/assessment.html",
