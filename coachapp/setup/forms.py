@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coachapp.models import Team, User
@@ -28,13 +29,19 @@ class TeamNameForm(NoCsrfForm):
 class ManagersForm(NoCsrfForm):
     manager_ids = SelectMultipleField(
         _l("Managers of this team"),
-        coerce=int,
+        coerce=_optional_int,
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
+        validate_choice=False,
     )
 
     def offer(self, managers: Sequence[User]) -> None:
         self.manager_ids.choices = [(m.id, m.name) for m in managers]
+
+    def validate_manager_ids(self, field: SelectMultipleField) -> None:
+        offered = {value for value, _label in field.choices or []}
+        if any(chosen not in offered for chosen in field.data or []):
+            raise ValidationError(_l("Choose from the managers listed."))
 
 
 class MoveForm(NoCsrfForm):
