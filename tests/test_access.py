@@ -26,6 +26,7 @@ from coachapp.selfcheck import service as self_view
 from coachapp.threads import service as threads
 from coachapp.voice import service as voice
 from tests.access import PERSONAS, SIGN_IN, Ids, Route, everyone, only
+from tests.access_dashboard import ROUTES as DASHBOARD_ROUTES
 from tests.access_ops import ROUTES as OPS_ROUTES
 from tests.access_people_import import ROUTES as PEOPLE_IMPORT_ROUTES
 from tests.access_profiles import ROUTES as PROFILE_ROUTES
@@ -450,6 +451,7 @@ ACCESS: dict[str, Route] = {
     **SETUP_ROUTES,
     **PROFILE_ROUTES,
     **PEOPLE_IMPORT_ROUTES,
+    **DASHBOARD_ROUTES,
     **OPS_ROUTES,
 }
 

@@ -1,0 +1,102 @@
+"""The dashboard page and its drill-downs; managers see their own teams, agents nothing."""
+
+from flask import Blueprint, abort, request
+from flask_babel import format_percent
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from coachapp import clock
+from coachapp.dashboard import charts, service
+from coachapp.followups.service import current_ladder
+from coachapp.htmx import render
+from coachapp.models import Role
+from coachapp.roles import role_required
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+viewers = role_required(Role.TRAINER, Role.ADMIN, Role.MANAGER)
+
+#: Drill-downs list at most this many rows; the CSV export has them all.
+DRILL_LIMIT = 200
+
+
+@bp.app_template_filter("share")
+def share(value: float | None) -> str:
+    return "–" if value is None else format_percent(value, "#,##0%")
+
+
+@bp.app_template_global()
+def not_enough(n: int) -> str:
+    return _("not enough data yet (n = %(n)d)", n=n)
+
+
+def _bar_text(row: service.Row) -> str:
+    return share(row.value) if row.enough else not_enough(row.n)
+
+
+def _chart(rows: list[service.Row]) -> charts.Chart:
+    drawn, height = charts.bars(rows, value_text=_bar_text)
+    return charts.Chart(rows=rows, bars=drawn, height=height)
+
+
+def _context() -> tuple[service.Filters, service.Periods, service.Data]:
+    options = service.options_for(current_user)
+    filters = service.Filters.from_args(request.args, options)
+    periods = service.Periods.ending(clock.today(), filters.period)
+    return filters, periods, service.load(current_user, filters, options, periods)
+
+
+@bp.get("")
+@login_required
+@viewers
+def index() -> Response:
+    """Headline figures under the chosen filters, with charts and their data tables."""
+    filters, periods, data = _context()
+    ladder = current_ladder()
+    load, managers = service.forward_load(data, periods.end)
+    curve = service.curve(data, periods)
+    return render(
+        "dashboard/index.html",
+        "dashboard/index.html",
+        filters=filters,
+        periods=periods,
+        options=data.options,
+        period_labels=service.PERIODS,
+        tiles=service.tiles(data, ladder, periods),
+        curve=curve,
+        curve_plot=charts.curve_plot(curve),
+        by_manager=_chart(service.on_time_by(data, ladder, periods, "manager")),
+        by_team=_chart(service.on_time_by(data, ladder, periods, "team")),
+        by_competency=_chart(service.relapse_by(data, periods, "competency")),
+        by_behaviour=_chart(service.relapse_by(data, periods, "behaviour")),
+        load=load,
+        load_managers=managers,
+        load_columns=charts.columns(load.totals, [w.strftime("%d %b") for w in load.weeks]),
+        more=service.more_figures(data, periods),
+        obstacles_raised=data.obstacles_raised,
+    )
+
+
+@bp.get("/items")
+@login_required
+@viewers
+def items() -> Response:
+    """The items or checks behind one figure, then on to the agent's focus items."""
+    figure = request.args.get("figure", "")
+    if figure not in service.FIGURES:
+        abort(404)
+    filters, periods, data = _context()
+    rows = service.drill(data, current_ladder(), periods, figure)
+    return render(
+        "dashboard/items.html",
+        "dashboard/items.html",
+        figure=figure,
+        title=service.FIGURES[figure],
+        rows=rows[:DRILL_LIMIT],
+        total=len(rows),
+        filters=filters,
+        periods=periods,
+        options=data.options,
+        period_labels=service.PERIODS,
+        may_open=current_user.role in (Role.TRAINER, Role.MANAGER),
+    )

@@ -1,0 +1,244 @@
+"""The dashboard: its figures from the database, scope, filters in the URL, drill-downs, and a
+statement count that does not grow with the data."""
+
+from datetime import date, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from coachapp.extensions import db
+from coachapp.models import Behaviour, FocusItem, FollowUp, User
+from coachapp.scheduling import CLOSED, Outcome
+from tests.conftest import Auth, FrozenClock, World
+
+OPENED = date(2026, 1, 5)  # a Monday, inside the default 13-week period ending 2 March 2026
+
+
+def behaviours(world: World, count: int) -> list[Behaviour]:
+    competency = world.profile.competencies[0]
+    made = [Behaviour(name=f"Behaviour {i}", position=10 + i) for i in range(count)]
+    competency.behaviours.extend(made)
+    db.session.commit()
+    return made
+
+
+def make_item(
+    agent: User,
+    manager: User,
+    behaviour: Behaviour,
+    checks: list[tuple[date, int, date | None, Outcome | None]],
+    *,
+    opened: date = OPENED,
+    status: str = "active",
+) -> FocusItem:
+    item = FocusItem(
+        agent_id=agent.id,
+        behaviour_id=behaviour.id,
+        opened_by_id=manager.id,
+        opened_on=opened,
+        last_coached_on=opened,
+        status=status,
+    )
+    for sequence, (due, gap, done, outcome) in enumerate(checks, start=1):
+        item.followups.append(
+            FollowUp(
+                sequence=sequence, due_on=due, gap=gap, level=0, observed_on=done, outcome=outcome
+            )
+        )
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def jan(day: int) -> date:
+    return date(2026, 1, day)
+
+
+@pytest.fixture
+def coached(world: World, frozen_clock: FrozenClock) -> World:
+    """Ten items of Alex (team A) opened on 5 January: four slipped on day 2 and wait for their
+    re-check (overdue), six held on day 2 and on day 30 (late). One item of Bo (team B) slipped
+    on day 2, recorded a day late."""
+    for index, behaviour in enumerate(behaviours(world, 10)):
+        if index < 4:
+            checks = [
+                (jan(7), 2, jan(7), Outcome.SLIPPED),
+                (jan(9), 2, None, None),
+            ]
+        else:
+            checks = [
+                (jan(7), 2, jan(7), Outcome.SUSTAINED),
+                (jan(12), 5, date(2026, 2, 4), Outcome.SUSTAINED),
+                (date(2026, 3, 4), 28, None, None),
+            ]
+        make_item(world.agent_alex, world.manager_maria, behaviour, checks)
+    make_item(
+        world.agent_bo,
+        world.manager_mo,
+        world.behaviours[0],
+        [(jan(7), 2, jan(9), Outcome.SLIPPED), (jan(13), 2, None, None)],
+    )
+    return world
+
+
+def text(client: FlaskClient, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def tile(page: str, label: str) -> str:
+    """The text of one headline tile, tags removed."""
+    import re
+
+    start = page.index(label)
+    end = page.index("</li>", start)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page[start:end])).strip()
+
+
+def test_a_trainer_sees_every_team(client: FlaskClient, auth: Auth, coached: World) -> None:
+    auth.login(coached.trainer_tara)
+    page = text(client, "/dashboard")
+    # R28: 5 of 11 items slipped by day 28, none censored before a slip: 5/11 = 45%.
+    assert tile(page, "Relapse by 4 weeks").startswith("Relapse by 4 weeks (R28) 45% n = 11")
+    # On time: 22 checks counted (11 first checks, 6 late second checks, 5 overdue re-checks);
+    # Alex's ten first checks were on time, Bo's a day late: 10/22 = 45%.
+    assert "45% n = 22" in tile(page, "Follow-ups on time")
+    # Overdue: Alex's four re-checks and Bo's one.
+    assert tile(page, "Overdue backlog").startswith("Overdue backlog 5")
+    assert "<svg" in page and "style=" not in page
+
+
+def test_a_manager_sees_only_their_teams(client: FlaskClient, auth: Auth, coached: World) -> None:
+    auth.login(coached.manager_maria)
+    page = text(client, "/dashboard")
+    # Alex's ten items only: 4 slips of 10.
+    assert tile(page, "Relapse by 4 weeks").startswith("Relapse by 4 weeks (R28) 40% n = 10")
+    assert "10/20" not in page and "50% n = 20" in tile(page, "Follow-ups on time")
+    assert "Bo Berg" not in text(client, "/dashboard/items?figure=r28")
+    # Another team's id in the URL is not a choice of hers: it is dropped, not used.
+    assert tile(
+        text(client, f"/dashboard?team={coached.team_b.id}"), "Relapse by 4 weeks"
+    ).startswith("Relapse by 4 weeks (R28) 40% n = 10")
+    assert "Mo Mensah" not in page
+
+
+def test_agents_meet_404(client: FlaskClient, auth: Auth, coached: World) -> None:
+    auth.login(coached.agent_alex)
+    assert client.get("/dashboard").status_code == 404
+    assert client.get("/dashboard/items?figure=r28").status_code == 404
+
+
+def test_under_ten_items_says_not_enough_data(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    auth.login(coached.trainer_tara)
+    page = text(client, f"/dashboard?behaviour={coached.behaviours[0].id}")
+    assert "not enough data yet (n = 1)" in tile(page, "Relapse by 4 weeks")
+    assert "45%" not in tile(page, "Relapse by 4 weeks")
+
+
+def test_filters_combine_and_stay_in_the_url(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    auth.login(coached.trainer_tara)
+    team, behaviour = coached.team_b.id, coached.behaviours[0].id
+    page = text(client, f"/dashboard?team={team}&behaviour={behaviour}&period=182")
+    assert f'<option value="{team}" selected>' in page
+    assert f'<option value="{behaviour}" selected>' in page
+    assert '<option value="182" selected>' in page
+    assert (
+        f"/dashboard/items?figure=r28&amp;team={team}&amp;behaviour={behaviour}&amp;period=182"
+        in page
+    )
+    # Team B and that behaviour: Bo's one slipped item.
+    assert "not enough data yet (n = 1)" in tile(page, "Relapse by 4 weeks")
+    nothing = text(client, f"/dashboard?team={coached.team_a.id}&behaviour={behaviour}")
+    assert "not enough data yet (n = 0)" in tile(nothing, "Relapse by 4 weeks")
+
+
+def test_nonsense_in_the_url_is_ignored(client: FlaskClient, auth: Auth, coached: World) -> None:
+    auth.login(coached.trainer_tara)
+    page = text(client, "/dashboard?team=abc&period=5&behaviour=99999")
+    assert tile(page, "Relapse by 4 weeks").startswith("Relapse by 4 weeks (R28) 45% n = 11")
+    assert client.get("/dashboard/items?figure=bogus").status_code == 404
+
+
+def test_drill_down_lists_the_items_then_the_agents_focus_items(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    auth.login(coached.trainer_tara)
+    page = text(client, "/dashboard/items?figure=r28")
+    assert "11 in all" in page
+    assert page.count("slipped by day 28") == 5
+    assert page.count("holding on day 28") == 6
+    assert f'href="/agents/{coached.agent_alex.id}/focus-items#item-' in page
+    backlog = text(client, "/dashboard/items?figure=backlog")
+    assert backlog.count("days overdue") == 5
+    # Alex's re-checks were due on 9 January: 52 days before 2 March.
+    assert "52 days overdue" in backlog
+
+
+def test_managers_are_compared_on_follow_up_completion_only(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    auth.login(coached.trainer_tara)
+    page = text(client, "/dashboard")
+    section = page[page.index("Follow-ups on time, by manager") : page.index("by team")]
+    assert "Maria Santos" in section and "Mo Mensah" in section
+    # Maria: 10 of 20 on time; Mo: 0 of 2, under ten so no number.
+    assert "50%" in section and "not enough data yet (n = 2)" in section
+    # No agent appears on the dashboard itself: only in drill-downs.
+    assert "Alex Adams" not in page and "Bo Berg" not in page
+
+
+def count_statements(client: FlaskClient, url: str) -> int:
+    counted: list[str] = []
+
+    def count(*args: object) -> None:
+        counted.append(str(args[2]))
+
+    # A real request starts with an empty session; the test's own objects would be refreshed.
+    db.session.expunge_all()
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(counted)
+
+
+def test_the_statement_count_does_not_grow_with_the_data(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    auth.login(coached.trainer_tara)
+    bo, mo, team_b = coached.agent_bo.id, coached.manager_mo.id, coached.team_b.id
+    competency = coached.profile.competencies[0].id
+    client.get("/dashboard")  # the first request of a process loads the organisation once more
+    small = count_statements(client, "/dashboard")
+    agent, manager = db.session.get(User, bo), db.session.get(User, mo)
+    assert agent is not None and manager is not None
+    for index in range(15):
+        behaviour = Behaviour(name=f"More {index}", position=30 + index, competency_id=competency)
+        db.session.add(behaviour)
+        db.session.flush()
+        make_item(
+            agent, manager, behaviour,
+            [(jan(7), 2, jan(7), Outcome.SUSTAINED), (jan(12), 5, None, None)],
+        )  # fmt: skip
+    make_item(
+        agent, manager, behaviour,
+        [(jan(7), 2, jan(7), Outcome.SUSTAINED)],
+        status=CLOSED,
+        opened=OPENED - timedelta(days=400),
+    )  # fmt: skip
+    large = count_statements(client, "/dashboard")
+    filtered = count_statements(client, f"/dashboard?team={team_b}&period=364")
+    drill = count_statements(client, "/dashboard/items?figure=on_time")
+    assert (small, large, filtered, drill) == (STATEMENTS,) * 4
+
+
+#: The sign-in check, the person, the organisation, two for the filter choices, items, checks,
+#: obstacles.
+STATEMENTS = 8
