@@ -208,7 +208,11 @@ class Behaviour(db.Model):
     #: every past record and in the figures.
     retired_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
-    competency: so.Mapped[Competency] = so.relationship(back_populates="behaviours")
+    #: Loaded with the behaviour (a join, not a query of its own): wherever a behaviour is shown,
+    #: its competency's kind is shown beside it.
+    competency: so.Mapped[Competency] = so.relationship(
+        back_populates="behaviours", lazy="joined", innerjoin=True
+    )
 
     @property
     def is_retired(self) -> bool:

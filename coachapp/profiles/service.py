@@ -151,21 +151,28 @@ def warnings(profile: RoleProfile) -> list[Warning]:
 
 
 def has_history(behaviour: Behaviour) -> bool:
-    """True when any record points at the behaviour: observations, focus items, ratings, ...
+    """True when any record points at the behaviour: observations, focus items, ratings, ..."""
+    return behaviour.id is not None and behaviour.id in with_history([behaviour.id])
+
+
+def with_history(behaviour_ids: Sequence[int]) -> set[int]:
+    """Which of these behaviours any record points at, in one query.
 
     Every table with a foreign key to behaviours counts, so a record type added later is
     protected without a change here."""
-    if behaviour.id is None:
-        return False
-    for table in db.metadata.sorted_tables:
-        for fk in table.foreign_keys:
-            if fk.column.table.name == Behaviour.__tablename__:
-                found = db.session.scalar(
-                    sa.select(sa.literal(1)).where(fk.parent == behaviour.id).limit(1)
-                )
-                if found:
-                    return True
-    return False
+    if not behaviour_ids:
+        return set()
+    selects = [
+        sa.select(fk.parent.label("behaviour_id")).where(fk.parent.in_(behaviour_ids))
+        for table in db.metadata.sorted_tables
+        for fk in table.foreign_keys
+        if fk.column.table.name == Behaviour.__tablename__
+    ]
+    return set(db.session.scalars(sa.union(*selects)))
+
+
+def profile_history(profile: RoleProfile) -> set[int]:
+    return with_history([b.id for c in profile.competencies for b in c.behaviours])
 
 
 # --- profiles ------------------------------------------------------------------------------------

@@ -146,7 +146,9 @@ def profile_behaviours(agent: User) -> list[Behaviour]:
     profile = agent.role_profile
     if profile is None:
         return []
-    return [b for competency in profile.competencies for b in competency.behaviours]
+    return [
+        b for competency in profile.competencies for b in competency.behaviours if not b.is_retired
+    ]
 
 
 def assessment_for(agent: User, period: str) -> SelfAssessment | None:

@@ -120,4 +120,8 @@ def parse_phone_time(raw: str | None) -> datetime | None:
 def behaviour_ids_for(agent: User) -> set[int]:
     """The behaviours of the agent's role profile: the only ones an entry about them may name."""
     profile = agent.role_profile
-    return {b.id for c in profile.competencies for b in c.behaviours} if profile else set()
+    return (
+        {b.id for c in profile.competencies for b in c.behaviours if not b.is_retired}
+        if profile
+        else set()
+    )

@@ -257,8 +257,9 @@ def _now() -> datetime:
 def _observation_form(
     shadow: ShadowSession, formdata: object = "request", obj: Observation | None = None
 ) -> ObservationForm:
-    profile = shadow.agent.role_profile
-    behaviour_ids = {b.id for c in profile.competencies for b in c.behaviours} if profile else set()
+    behaviour_ids = behaviour_ids_for(shadow.agent)
+    if obj is not None and obj.behaviour_id is not None:
+        behaviour_ids.add(obj.behaviour_id)  # an entry keeps a behaviour retired since
     kwargs: dict[str, object] = {"behaviour_ids": behaviour_ids, "obj": obj}
     if formdata is None:
         kwargs["formdata"] = None
