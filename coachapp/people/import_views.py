@@ -108,7 +108,7 @@ def _upload_page(problems: list[str] | None = None, text: str = "", status: int 
         status=status,
         problems=problems or [],
         text=text,
-        max_rows=csv_import.MAX_ROWS,
+        max_rows=format_number(csv_import.MAX_ROWS),
     )
 
 
@@ -120,6 +120,7 @@ def _preview_page(plan: Plan, status: int) -> Response:
         plan=plan,
         outcome_labels=csv_import.OUTCOME_LABELS,
         text=g.get("csv_text", ""),
+        max_rows=format_number(csv_import.MAX_ROWS),
     )
 
 
