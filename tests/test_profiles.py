@@ -227,3 +227,50 @@ def test_copy_from_the_starter_library_under_another_name(desk: RoleProfile) -> 
     db.session.commit()
     assert copy.id != desk.id
     assert [names(c) for c in copy.competencies] == [names(c) for c in desk.competencies]
+
+
+# --- agents' profiles ----------------------------------------------------------------------------
+
+
+def test_a_new_agent_gets_the_teams_most_common_profile_else_the_only_one(world: World) -> None:
+    from coachapp.auth.invitations import default_profile
+    from coachapp.models import Team
+
+    assert default_profile(team=world.team_a) is world.profile
+    empty = Team(name="Chat")
+    db.session.add(empty)
+    db.session.flush()
+    assert default_profile(team=empty) is None  # two profiles: no guess
+    db.session.delete(world.other_profile.competencies[0].behaviours[0])
+    db.session.delete(world.other_profile.competencies[0])
+    db.session.delete(world.other_profile)
+    db.session.flush()
+    assert default_profile(team=empty) is world.profile
+
+
+def test_changing_an_agents_profile_is_audited_and_keeps_observations(world: World) -> None:
+    from coachapp.models import Role
+    from coachapp.people import service as people
+
+    greets = world.behaviours[0]
+    observation = make_observation(
+        make_session(world.manager_maria, world.agent_alex), behaviour_id=greets.id
+    )
+    people.change_role(
+        person=world.agent_alex,
+        actor=world.admin_ada,
+        role=Role.AGENT,
+        team=world.team_a,
+        managed_teams=[],
+        role_profile=world.other_profile,
+    )
+    db.session.commit()
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "user.profile_changed")
+    )
+    assert event is not None and event.subject_id == world.agent_alex.id
+    assert event.details == f"profile {world.profile.id}→{world.other_profile.id}"
+    assert observation.behaviour_id == greets.id
+    from coachapp.people.audit_log import label
+
+    assert label("user.profile_changed") == "Role profile changed"

@@ -47,16 +47,20 @@ def may_invite(*, inviter: User, role: Role, team: Team | None) -> bool:
 
 
 def default_profile(*, team: Team | None) -> RoleProfile | None:
-    """The role profile most agents of the team are coached against, for a new agent there."""
-    if team is None:
-        return None
-    profile_id = db.session.scalar(
-        sa.select(User.role_profile_id)
-        .where(User.team_id == team.id, User.role_profile_id.is_not(None))
-        .group_by(User.role_profile_id)
-        .order_by(sa.func.count().desc(), User.role_profile_id)
-        .limit(1)
-    )
+    """The role profile most agents of the team are coached against, for a new agent there;
+    in a team without any yet, the organisation's only profile if it has exactly one."""
+    profile_id = None
+    if team is not None:
+        profile_id = db.session.scalar(
+            sa.select(User.role_profile_id)
+            .where(User.team_id == team.id, User.role_profile_id.is_not(None))
+            .group_by(User.role_profile_id)
+            .order_by(sa.func.count().desc(), User.role_profile_id)
+            .limit(1)
+        )
+    if profile_id is None:
+        only = db.session.scalars(sa.select(RoleProfile.id).limit(2)).all()
+        profile_id = only[0] if len(only) == 1 else None
     return db.session.get(RoleProfile, profile_id) if profile_id is not None else None
 
 

@@ -73,12 +73,22 @@ def change_role(
     """Set role, team (agents), managed teams (managers) and role profile; audit old→new codes."""
     _not_yourself(person, actor)
     old_role, old_team = person.role, _team_code(person)
+    old_profile = person.role_profile_id
     person.role = role
     person.team = team if role == Role.AGENT else None
     person.managed_teams = list(managed_teams) if role == Role.MANAGER else []
     if role == Role.AGENT and role_profile is not None:
         person.role_profile = role_profile
     new_team = _team_code(person)
+    if role == Role.AGENT and role_profile is not None and role_profile.id != old_profile:
+        # Past observations keep the behaviours they were logged against, whatever the profile.
+        audit.record(
+            "user.profile_changed",
+            actor=actor,
+            subject=person,
+            details=f"profile {old_profile or '-'}→{role_profile.id}",
+            commit=False,
+        )
     if old_role != role:
         audit.record(
             "user.role_changed",
