@@ -5,7 +5,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from coachapp import clock, demo_data
+from coachapp import backup, clock, demo_data
 from coachapp.extensions import db
 
 
@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(people_cli)
     app.cli.add_command(profiles_cli)
+    backup.register(app)
 
     @app.cli.command("init")
     def init_command() -> None:
