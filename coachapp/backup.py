@@ -106,9 +106,14 @@ class Summary:
         return sum(t.rows for t in self.tables.values())
 
 
-def tables() -> list[sa.Table]:
-    """Every table of the models, parents before children."""
-    return list(db.metadata.sorted_tables)
+def tables(connection: sa.Connection | None = None) -> list[sa.Table]:
+    """Every table of the models, parents before children; with a connection, only those its
+    database has (a table whose migration has not run yet holds nothing to back up)."""
+    every = list(db.metadata.sorted_tables)
+    if connection is None:
+        return every
+    present = set(sa.inspect(connection).get_table_names())
+    return [table for table in every if table.name in present]
 
 
 def _revision(connection: sa.Connection) -> str | None:
@@ -119,7 +124,7 @@ def _revision(connection: sa.Connection) -> str | None:
 
 def read_tables(connection: sa.Connection) -> Sections:
     """Each table with its rows as JSON lines, read on `connection` (one snapshot)."""
-    for table in tables():
+    for table in tables(connection):
         query = sa.select(*table.columns).order_by(*table.primary_key.columns)
         result = connection.execute(query)
         yield table, (_row_line(row) for row in result)
@@ -144,7 +149,7 @@ def _write(connection: sa.Connection, out: IO[str]) -> Summary:
         "revision": _revision(connection),
         "dialect": connection.dialect.name,
         "created_at": datetime.now(UTC).isoformat(),
-        "tables": {t.name: [c.name for c in t.columns] for t in tables()},
+        "tables": {t.name: [c.name for c in t.columns] for t in tables(connection)},
     }
     out.write(json.dumps(header) + "\n")
     summary = Summary()
@@ -201,17 +206,17 @@ def _backup_sqlite(engine: sa.Engine, out: IO[str]) -> Summary:
 # --- restore -------------------------------------------------------------------------------
 
 
-def check_empty(connection: sa.Connection) -> None:
-    """Refuse a database without the schema, or one that holds any row."""
+def check_empty(connection: sa.Connection, needed: Iterable[str]) -> None:
+    """Refuse a database without the tables `needed`, or one that holds any row."""
     names = set(sa.inspect(connection).get_table_names())
-    missing = [t.name for t in tables() if t.name not in names]
+    missing = [name for name in needed if name not in names]
     if missing:
         raise BackupError(
             "the database has no coachapp schema (missing: "
             + ", ".join(missing[:5])
             + "); run `flask --app app init` against it first"
         )
-    for table in tables():
+    for table in tables(connection):
         if connection.scalar(sa.select(sa.literal(1)).select_from(table).limit(1)):
             raise BackupError(
                 f"the database is not empty (table {table.name} has rows); "
@@ -246,7 +251,7 @@ def _insert_all(
 
 def reset_sequences(connection: sa.Connection) -> None:
     """Move each id sequence past the highest id restored, so new rows do not collide."""
-    for table in tables():
+    for table in tables(connection):
         for column in table.primary_key.columns:
             if not (column.autoincrement is True or column.autoincrement == "auto"):
                 continue
@@ -315,7 +320,7 @@ def restore(engine: sa.Engine, path: Path) -> Summary:
                     f"the backup is of schema revision {header['revision']}, the database is "
                     f"at {revision}: restore with the coachapp version that made the backup"
                 )
-            check_empty(connection)
+            check_empty(connection, header["tables"])
             summary = _insert_all(connection, sections)
             _verify(header["_trailer"].get("tables", {}), summary)
         except (OSError, EOFError, json.JSONDecodeError, KeyError) as error:
