@@ -265,6 +265,8 @@ def test_duplicate_invite_invites_a_second_person_of_the_same_name(world: World)
         "Alex Adams,alex@example.org,agent,Phones,,invite\n"  # an e-mail is one person: skipped
     )
     assert [p.outcome for p in plan.rows] == [Outcome.INVITE, Outcome.INVITE, Outcome.PERSON]
+    note = "Invited although the name is taken, as the duplicate column asks."
+    assert [p.reasons for p in plan.rows[:2]] == [[note], [note]]
 
 
 def test_team_names_match_whatever_the_case_in_any_script(world: World) -> None:

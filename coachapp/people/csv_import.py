@@ -448,6 +448,9 @@ def _mark_duplicate(
     elif not row.invite_anyway and name in names_seen:
         entry.outcome = Outcome.REPEATED
         entry.reasons.append(_("Row %(row)d has the same name.", row=names_seen[name]))
+    taken = name in known.person_names or name in known.invited_names or name in names_seen
+    if entry.outcome == Outcome.INVITE and row.invite_anyway and taken:
+        entry.reasons.append(_("Invited although the name is taken, as the duplicate column asks."))
     if entry.outcome == Outcome.INVITE:
         names_seen.setdefault(name, row.number)
         if email:

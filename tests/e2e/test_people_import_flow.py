@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.harness import screenshot
+from tests.e2e.harness import accessibility_violations, screenshot
 from tests.e2e.test_shadowing_flow import assert_fits
 
 pytestmark = pytest.mark.e2e
@@ -40,6 +40,7 @@ def test_an_admin_uploads_previews_and_prints_the_links(page: Page) -> None:
         files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": CSV.encode("utf-8")}]
     )
     screenshot(page, "people-import-upload")
+    assert accessibility_violations(page) == []
     page.get_by_role("button", name="Preview").tap()
 
     # A trainer with a team: the reason is next to the row, nothing can be confirmed.
@@ -49,6 +50,7 @@ def test_an_admin_uploads_previews_and_prints_the_links(page: Page) -> None:
     expect(page.get_by_role("button", name=re.compile(r"^Create \d+ invitation"))).to_have_count(0)
     assert_fits(page, "preview with an error", width=390)
     screenshot(page, "people-import-preview-error", full_page=True)
+    assert accessibility_violations(page) == []
 
     # Corrected on the page, without uploading again.
     rows = page.get_by_label("Or paste the rows here")
@@ -60,6 +62,7 @@ def test_an_admin_uploads_previews_and_prints_the_links(page: Page) -> None:
     expect(page.locator("#row-3")).to_contain_text("team to be created")
     assert_fits(page, "preview", width=390)
     screenshot(page, "people-import-preview", full_page=True)
+    assert accessibility_violations(page) == []
 
     page.get_by_role("button", name="Create 4 invitations").first.tap()
     expect(page.get_by_role("heading", name="4 invitations created", level=1)).to_be_visible()
@@ -71,6 +74,7 @@ def test_an_admin_uploads_previews_and_prints_the_links(page: Page) -> None:
     ).to_be_visible()
     assert_fits(page, "links", width=390)
     screenshot(page, "people-import-links", full_page=True)
+    assert accessibility_violations(page) == []
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the links (CSV)").tap()
