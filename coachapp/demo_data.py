@@ -11,67 +11,19 @@ from coachapp.extensions import db
 from coachapp.followups import service as followups
 from coachapp.followups.service import current_ladder
 from coachapp.models import (
-    Behaviour,
-    Competency,
-    CompetencyKind,
     FollowUp,
     ObservationKind,
     Organisation,
     Role,
-    RoleProfile,
     Team,
     User,
 )
+from coachapp.profiles import files
 from coachapp.scheduling import Ladder, Outcome
 from coachapp.shadowing import service
 
-K, S, A = CompetencyKind.KNOWLEDGE, CompetencyKind.SKILL, CompetencyKind.ATTITUDE
-
-#: Role profiles: competency name, kind, and its observable behaviours.
-PROFILES: dict[str, list[tuple[str, CompetencyKind, list[str]]]] = {
-    "Contact-centre agent": [
-        ("Product and policy", K, ["Checks the knowledge base", "Explains the refund policy"]),
-        (
-            "Call handling",
-            S,
-            [
-                "Greets by name",
-                "Summarises the request",
-                "Confirms next steps",
-                "Asks before holding",
-            ],
-        ),
-        ("Customer care", A, ["Stays calm with upset callers", "Owns the problem"]),
-    ],
-    "Front desk": [
-        ("Services and prices", K, ["Knows today's offers", "Finds bookings quickly"]),
-        (
-            "Welcome",
-            S,
-            ["Greets within 10 seconds", "Makes eye contact", "Uses the guest's name"],
-        ),
-        (
-            "Service attitude",
-            A,
-            ["Offers help unasked", "Apologises without excuses", "Keeps the queue informed"],
-        ),
-    ],
-    "Field technician": [
-        ("Equipment", K, ["Names the fault in plain words", "Knows the warranty terms"]),
-        (
-            "Visit routine",
-            S,
-            [
-                "Calls ahead with arrival time",
-                "Shows the repair",
-                "Leaves the site clean",
-                "Checks with the customer before leaving",
-            ],
-        ),
-        ("Professionalism", A, ["Respects the customer's home", "Follows up on promises"]),
-    ],
-}
-
+#: The demo's role profiles are the starter library's (coachapp/profiles/starter), copied through
+#: the same service an admin uses.
 TEAMS = [
     ("Phone support", "Contact-centre agent"),
     ("Reception", "Front desk"),
@@ -187,7 +139,7 @@ def load(*, now: datetime | None = None, seed: int = 7) -> DemoSummary:
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
     db.session.add(Organisation(name="Northwind Service", is_demo=True))
-    profiles = {name: _profile(name, comps) for name, comps in PROFILES.items()}
+    profiles = {s.data.name: files.copy_starter(s.key, actor=None) for s in files.starters()}
     teams = [Team(name=name) for name, _ in TEAMS]
     db.session.add_all(teams)
 
@@ -224,6 +176,7 @@ def load(*, now: datetime | None = None, seed: int = 7) -> DemoSummary:
         for start, agent, manager in [p for p in plan if p[0].date() == day]:
             observations += _shadow(rng, manager=manager, agent=agent, start=start)
         day += timedelta(days=1)
+    db.session.commit()
     return DemoSummary(agents=len(agents), sessions=len(plan), observations=observations)
 
 
@@ -287,17 +240,6 @@ def _user(name: str, role: Role) -> User:
     user = User(name=name, email=email, role=role)
     db.session.add(user)
     return user
-
-
-def _profile(name: str, competencies: list[tuple[str, CompetencyKind, list[str]]]) -> RoleProfile:
-    profile = RoleProfile(name=name)
-    db.session.add(profile)
-    for position, (comp_name, kind, behaviours) in enumerate(competencies):
-        competency = Competency(name=comp_name, kind=kind, position=position, role_profile=profile)
-        db.session.add(competency)
-        for b_position, behaviour in enumerate(behaviours):
-            db.session.add(Behaviour(name=behaviour, position=b_position, competency=competency))
-    return profile
 
 
 def _session_starts(rng: random.Random, now: datetime) -> list[datetime]:

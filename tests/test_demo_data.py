@@ -74,7 +74,9 @@ def test_demo_data_fills_an_empty_database_and_only_once(app: Flask):
     assert len(profiles) == 3
     for profile in profiles:
         assert {c.kind for c in profile.competencies} == set(CompetencyKind), profile.name
-        assert 6 <= sum(len(c.behaviours) for c in profile.competencies) <= 10, profile.name
+        # The starter library's profiles: 3 to 12 behaviours a competency, each with an example.
+        assert all(3 <= len(c.behaviours) <= 12 for c in profile.competencies), profile.name
+        assert all(b.example for c in profile.competencies for b in c.behaviours)
 
     sessions = db.session.scalars(sa.select(ShadowSession)).all()
     starts = sorted(s.started_at for s in sessions)

@@ -21,7 +21,7 @@ from tests.e2e.test_shadowing_flow import (
 
 pytestmark = pytest.mark.e2e
 
-BEHAVIOUR = "Asks before holding"
+BEHAVIOUR = "Asks before putting the customer on hold"
 PHONE_WIDTH = PHONE["viewport"]["width"]  # type: ignore[index]
 
 

@@ -89,10 +89,12 @@ def shadow_an_agent(page: Page, *, shoot: bool = True) -> None:
 
     # A strength in two taps: the kind, then the behaviour.
     choose_kind(page, "Strength")
-    tap_behaviour(page, "Greets by name")
-    strength = entry_for(page, "Greets by name").first
+    tap_behaviour(page, "Greets the customer by name")
+    strength = entry_for(page, "Greets the customer by name").first
     expect(strength).to_contain_text("Strength")
-    expect(page.get_by_role("status").filter(has_text="Saved: Greets by name")).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="Saved: Greets the customer by name")
+    ).to_be_visible()
     expect(strength.get_by_role("link", name="Add a note")).to_be_visible()
     expect(strength.get_by_role("button", name="Undo")).to_be_visible()
     assert_same_page(page, session_url)
@@ -103,12 +105,14 @@ def shadow_an_agent(page: Page, *, shoot: bool = True) -> None:
         "Ended the call without saying what happens next."
     )
     page.get_by_label("What I coached (optional)").fill("Agreed on a closing sentence to use.")
-    tap_behaviour(page, "Confirms next steps")
-    correction = entry_for(page, "Confirms next steps").first
+    tap_behaviour(page, "Confirms the next steps before closing")
+    correction = entry_for(page, "Confirms the next steps before closing").first
     expect(correction).to_contain_text("Correction")
     expect(correction).to_contain_text("Ended the call without saying what happens next.")
     expect(correction).to_contain_text("Coached: Agreed on a closing sentence to use.")
-    expect(session_entries(page).first).to_contain_text("Confirms next steps")  # newest on top
+    expect(session_entries(page).first).to_contain_text(
+        "Confirms the next steps before closing"
+    )  # newest on top
     assert_same_page(page, session_url)
 
     # Fix one entry in place.
@@ -117,7 +121,7 @@ def shadow_an_agent(page: Page, *, shoot: bool = True) -> None:
     editor = session_entries(page).filter(has=page.get_by_role("button", name="Save changes"))
     editor.get_by_label("Note", exact=True).fill("Forgot the next steps at the end of a long call.")
     editor.get_by_role("button", name="Save changes").tap()
-    fixed = entry_for(page, "Confirms next steps").first
+    fixed = entry_for(page, "Confirms the next steps before closing").first
     expect(fixed).to_contain_text("Forgot the next steps at the end of a long call.")
     expect(fixed).not_to_contain_text("Ended the call")
     expect(fixed).to_contain_text("Coached: Agreed on a closing sentence to use.")
@@ -149,7 +153,7 @@ def shadow_an_agent(page: Page, *, shoot: bool = True) -> None:
     expect(entries).to_have_count(2)
     # Strengths first, though the correction came later.
     expect(entries.nth(0)).to_contain_text("Strength")
-    expect(entries.nth(0)).to_contain_text("Greets by name")
+    expect(entries.nth(0)).to_contain_text("Greets the customer by name")
     expect(entries.nth(1)).to_contain_text("Correction")
     expect(entries.nth(1)).to_contain_text("Forgot the next steps at the end of a long call.")
     if shoot:
@@ -229,12 +233,14 @@ def test_every_screen_fits_a_360px_phone_with_thumb_sized_targets(page: Page) ->
     assert_fits(page, "shadowing, empty")
     choose_kind(page, "Correction")
     page.get_by_label("What I coached (optional)").fill("Walked through the refund form together.")
-    tap_behaviour(page, "Explains the refund policy")
-    expect(entry_for(page, "Explains the refund policy")).to_have_count(1)
+    tap_behaviour(page, "Explains the refund policy in plain words")
+    expect(entry_for(page, "Explains the refund policy in plain words")).to_have_count(1)
     choose_kind(page, "Correction")  # shows the "What I coached" field again
     assert_fits(page, "shadowing, with an entry")
-    wait_until_sent(entry_for(page, "Explains the refund policy"))
-    entry_for(page, "Explains the refund policy").get_by_role("link", name="Add a note").tap()
+    wait_until_sent(entry_for(page, "Explains the refund policy in plain words"))
+    entry_for(page, "Explains the refund policy in plain words").get_by_role(
+        "link", name="Add a note"
+    ).tap()
     expect(page.get_by_role("button", name="Save changes")).to_be_visible()
     assert_fits(page, "fixing an entry")
     page.get_by_role("button", name="Save changes").tap()
