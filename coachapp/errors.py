@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from coachapp.extensions import db
 from coachapp.htmx import is_fragment_request
 
 
@@ -74,6 +75,8 @@ def register(app: Flask) -> None:
         # The traceback goes to the server log (never to the user); observation text is not in it
         # because we log no request bodies.
         app.logger.exception("unhandled error on %s", type(error).__name__)
+        # Whatever the request had written is void; the page is drawn from what was committed.
+        db.session.rollback()
         return _error_page(
             500,
             str(_l("Something went wrong")),

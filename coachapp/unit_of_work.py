@@ -20,12 +20,17 @@ RowT = TypeVar("RowT")
 
 def commits(view: Callable[P, R]) -> Callable[P, R]:
     """Commit what the view did once it has built its answer (a refusal it answers with, such as
-    a failed sign-in's audit row, is kept too); an exception leaves everything uncommitted."""
+    a failed sign-in's audit row, is kept too); an exception rolls all of it back at once, so
+    that the error page is drawn from the database as it was."""
 
     @functools.wraps(view)
     def committing(*args: P.args, **kwargs: P.kwargs) -> R:
-        answer = view(*args, **kwargs)
-        db.session.commit()
+        try:
+            answer = view(*args, **kwargs)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
         return answer
 
     return committing
