@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from coachapp import config as settings
-from coachapp import health, ratelimits
+from coachapp import health, ratelimits, request_log
 from coachapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from coachapp import cli, errors, security, templating
 
     errors.register(app)
+    request_log.register(app)
     security.register(app)
     templating.register(app)
     cli.register(app)

@@ -67,6 +67,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "WEBAUTHN_ORIGIN": os.environ.get("COACHAPP_WEBAUTHN_ORIGIN") or None,
         # Who push services may contact about our notifications (the VAPID `sub` claim).
         "VAPID_SUBJECT": os.environ.get("COACHAPP_VAPID_SUBJECT", "mailto:admin@localhost"),
+        # One line per request on stderr: json (default under gunicorn), text, or off.
+        "LOG_FORMAT": os.environ.get("COACHAPP_LOG_FORMAT") or None,
     }
 
 

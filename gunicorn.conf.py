@@ -1,0 +1,37 @@
+"""gunicorn settings for coachapp: `gunicorn -c gunicorn.conf.py app:app` (see docs/deploy.md).
+
+Every value can be changed without editing this file: the environment variables below, or a
+command-line option (which wins over this file).
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("COACHAPP_BIND", "127.0.0.1:8000")
+
+# Processes from the machine's CPUs; threads in each, since a request mostly waits on the database.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "gthread"
+threads = int(os.environ.get("COACHAPP_THREADS", "4"))
+
+# Longer than the proxy keeps an idle upstream connection (nginx and Caddy: 60 s or less), so
+# the proxy always closes first and never reuses a connection gunicorn has just dropped.
+keepalive = int(os.environ.get("COACHAPP_KEEPALIVE", "75"))
+# A request that takes longer than this is stuck: the worker is replaced.
+timeout = int(os.environ.get("COACHAPP_TIMEOUT", "30"))
+# On SIGTERM (a deploy, a reboot), workers stop accepting and finish what is in flight first.
+graceful_timeout = int(os.environ.get("COACHAPP_GRACEFUL_TIMEOUT", "30"))
+
+# Import the app once in the master: a database it cannot use stops the start at once (with the
+# driver's message), and workers fork ready.
+preload_app = True
+
+# The app writes its own JSON line per request (coachapp.request_log, logger coachapp.requests)
+# with the route rule instead of the URL; gunicorn's access log would repeat it with the URL.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("COACHAPP_GUNICORN_LOGLEVEL", "info")
+raw_env = [] if os.environ.get("COACHAPP_LOG_FORMAT") else ["COACHAPP_LOG_FORMAT=json"]
+
+# Behind the TLS proxy on the same machine; set FORWARDED_ALLOW_IPS for a proxy elsewhere.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
