@@ -15,4 +15,18 @@ ROUTES: dict[str, Route] = {
         lambda ids: url_for("dashboard.items", figure="r28"),
         only(DASHBOARD_VIEWERS),
     ),
+    "dashboard.worklists": Route(
+        "GET", lambda ids: url_for("dashboard.worklists"), only(DASHBOARD_VIEWERS)
+    ),
+    # Only trainers mark worklist entries handled; managers read their notes.
+    "dashboard.mark_handled": Route(
+        "POST",
+        lambda ids: url_for("dashboard.mark_handled"),
+        only({"trainer": 303}),
+        lambda world: {
+            "worklist": "coverage",
+            "agent_id": str(world.agent_alex.id),
+            "note": "Talked to Maria",
+        },
+    ),
 }

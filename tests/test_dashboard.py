@@ -4,13 +4,15 @@ statement count that does not grow with the data."""
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
+from coachapp.dashboard.models import WorklistMark
 from coachapp.extensions import db
-from coachapp.models import Behaviour, FocusItem, FollowUp, User
+from coachapp.models import Behaviour, FocusItem, FollowUp, ObservationKind, User
 from coachapp.scheduling import CLOSED, Outcome
-from tests.conftest import Auth, FrozenClock, World
+from tests.conftest import Auth, FrozenClock, World, make_observation, make_session
 
 OPENED = date(2026, 1, 5)  # a Monday, inside the default 13-week period ending 2 March 2026
 
@@ -242,3 +244,103 @@ def test_the_statement_count_does_not_grow_with_the_data(
 #: The sign-in check, the person, the organisation, two for the filter choices, items, checks,
 #: obstacles.
 STATEMENTS = 8
+
+
+# --- worklists -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def escalated(coached: World) -> FocusItem:
+    """Alex slipped three times on "Greets by name"; an obstacle was logged for it."""
+    item = make_item(
+        coached.agent_alex,
+        coached.manager_maria,
+        coached.behaviours[0],
+        [
+            (jan(7), 2, jan(7), Outcome.SLIPPED),
+            (jan(9), 2, jan(9), Outcome.SLIPPED),
+            (jan(13), 2, jan(13), Outcome.SLIPPED),
+            (date(2026, 3, 3), 2, None, None),
+        ],
+    )
+    item.escalated, item.lapses = True, 3
+    shadow = make_session(coached.manager_maria, coached.agent_alex)
+    make_observation(
+        shadow,
+        kind=ObservationKind.OBSTACLE,
+        behaviour_id=coached.behaviours[0].id,
+        note="The CRM shows no caller name",
+    )
+    return item
+
+
+def test_worklists_show_escalations_with_their_obstacles(
+    client: FlaskClient, auth: Auth, coached: World, escalated: FocusItem
+) -> None:
+    auth.login(coached.trainer_tara)
+    page = text(client, "/dashboard/worklists")
+    section = page[page.index('id="escalated"') : page.index('id="overdue"')]
+    assert "Alex Adams" in section and "Greets by name" in section and "3 slips" in section
+    assert "The CRM shows no caller name" in section
+    overdue = page[page.index('id="overdue"') : page.index('id="coverage"')]
+    # Alex's four re-checks under Maria, Bo's under Mo.
+    assert overdue.count("days ago") == 5 and "Maria Santos" in overdue and "Mo Mensah" in overdue
+    coverage = page[page.index('id="coverage"') :]
+    # Nobody had a session in the last 30 days but Alex (the obstacle's session, today).
+    assert "Bo Berg" in coverage and "never shadowed" in coverage
+    assert "Alex Adams" in coverage  # his re-checks of 9 January: far past two gaps
+    auth.login(coached.manager_mo)
+    assert "Alex Adams" not in text(client, "/dashboard/worklists")
+
+
+def test_a_trainer_marks_an_entry_handled_and_the_manager_reads_it(
+    client: FlaskClient, auth: Auth, coached: World, escalated: FocusItem
+) -> None:
+    auth.login(coached.trainer_tara)
+    response = client.post(
+        "/dashboard/worklists/handled",
+        data={
+            "worklist": "escalated",
+            "agent_id": str(coached.agent_alex.id),
+            "focus_item_id": str(escalated.id),
+            "note": "Asked IT to show the caller's name",
+        },
+    )
+    assert response.status_code == 303
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WorklistMark)) == 1
+    auth.login(coached.manager_maria)
+    page = text(client, "/dashboard/worklists")
+    assert "Handled by Tara Lindqvist" in page and "Asked IT to show the caller&#39;s name" in page
+    assert "Mark handled" not in page
+    assert (
+        client.post(
+            "/dashboard/worklists/handled",
+            data={"worklist": "coverage", "agent_id": str(coached.agent_alex.id)},
+        ).status_code
+        == 404
+    )
+
+
+def test_marking_handled_refuses_bad_input_and_other_scopes(
+    client: FlaskClient, auth: Auth, coached: World, escalated: FocusItem
+) -> None:
+    auth.login(coached.trainer_tara)
+    long_note = "x" * 4001
+    response = client.post(
+        "/dashboard/worklists/handled",
+        data={"worklist": "coverage", "agent_id": str(coached.agent_alex.id), "note": long_note},
+    )
+    assert response.status_code == 422
+    assert "Keep this under 4000 characters." in response.get_data(as_text=True)
+    assert long_note in response.get_data(as_text=True)
+    # An item that is not the agent's, an unknown agent, an unknown worklist.
+    for data in (
+        {"worklist": "escalated", "agent_id": str(coached.agent_bo.id),
+         "focus_item_id": str(escalated.id)},
+        {"worklist": "coverage", "agent_id": "99999"},
+        {"worklist": "coverage", "agent_id": str(coached.trainer_tara.id)},
+    ):  # fmt: skip
+        assert client.post("/dashboard/worklists/handled", data=data).status_code == 404
+    bad = client.post("/dashboard/worklists/handled", data={"worklist": "nope", "agent_id": "1"})
+    assert bad.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WorklistMark)) == 0

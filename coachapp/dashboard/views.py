@@ -1,6 +1,6 @@
 """The dashboard page and its drill-downs; managers see their own teams, agents nothing."""
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -8,6 +8,9 @@ from werkzeug.wrappers import Response
 
 from coachapp import clock
 from coachapp.dashboard import charts, service
+from coachapp.dashboard import worklists as worklists_service
+from coachapp.dashboard.forms import HandledForm
+from coachapp.extensions import db
 from coachapp.followups.service import current_ladder
 from coachapp.htmx import render
 from coachapp.models import Role
@@ -98,5 +101,53 @@ def items() -> Response:
         periods=periods,
         options=data.options,
         period_labels=service.PERIODS,
+        may_open=current_user.role in (Role.TRAINER, Role.MANAGER),
+    )
+
+
+@bp.get("/worklists")
+@login_required
+@viewers
+def worklists() -> Response:
+    """Escalated items, follow-ups overdue past their window by manager, and coverage gaps."""
+    return _worklists()
+
+
+@bp.post("/worklists/handled")
+@login_required
+@role_required(Role.TRAINER)
+def mark_handled() -> Response:
+    """Mark a worklist entry handled, with a note the agent's managers read."""
+    form = HandledForm()
+    if not form.validate():
+        return _worklists(form=form, status=422)
+    worklists_service.mark_handled(
+        viewer=current_user,
+        worklist=form.worklist.data,
+        agent_id=int(form.agent_id.data),
+        focus_item_id=int(form.focus_item_id.data) if form.focus_item_id.data else None,
+        note=form.note.data or "",
+    )
+    db.session.commit()
+    flash(_("Marked handled. The agent's managers see your note here."))
+    return redirect(url_for("dashboard.worklists") + "#" + form.worklist.data, code=303)
+
+
+def _worklists(form: HandledForm | None = None, status: int = 200) -> Response:
+    options = service.options_for(current_user)
+    lists = worklists_service.build(
+        current_user,
+        options,
+        today=clock.today(),
+        ladder=current_ladder(),
+        coverage_days=current_app.config.get("COVERAGE_DAYS", 30),
+    )
+    return render(
+        "dashboard/worklists.html",
+        "dashboard/worklists.html",
+        status=status,
+        lists=lists,
+        failed=form,
+        may_mark=current_user.role == Role.TRAINER,
         may_open=current_user.role in (Role.TRAINER, Role.MANAGER),
     )
