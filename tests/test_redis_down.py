@@ -92,6 +92,12 @@ def redis_app(
     with app.app_context():
         db.create_all()
     yield app
+    _limiter_back_to_memory(tmp_path)
+
+
+def _limiter_back_to_memory(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The limiter is one object for every app: leave it counting in memory for later tests."""
+    make_app("sqlite:///" + str(tmp_path / "after.sqlite3"), STARTUP_CHECK=False)
 
 
 def _statuses(client: FlaskClient, method: str, path: str, times: int) -> list[int]:
