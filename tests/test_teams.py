@@ -274,3 +274,17 @@ def test_archived_teams_are_not_offered_in_the_invitation_and_person_forms(admin
         "/invitations", data={"name": "Nia Novak", "role": "agent", "team_id": str(spare.id)}
     )
     assert refused.status_code == 422
+
+
+def test_a_manager_does_not_invite_into_an_archived_team(client, auth, world):
+    spare = Team(name="Closed desk", archived_at=datetime.now(UTC))
+    db.session.add(spare)
+    world.manager_maria.managed_teams.append(spare)
+    db.session.commit()
+    auth.login(world.manager_maria)
+    page = client.get("/invitations").get_data(as_text=True)
+    assert "Phones" in page and "Closed desk" not in page
+    refused = client.post(
+        "/invitations", data={"name": "Nia Novak", "role": "agent", "team_id": str(spare.id)}
+    )
+    assert refused.status_code == 422

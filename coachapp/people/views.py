@@ -219,7 +219,8 @@ def _invitation_form(**kwargs: object) -> InvitationForm:
     if current_user.role == Role.ADMIN:
         form.offer(roles=list(Role), teams=service.all_teams(), profiles=service.all_profiles())
     else:
-        teams = sorted(current_user.managed_teams, key=lambda t: t.name)
+        active = [t for t in current_user.managed_teams if t.archived_at is None]
+        teams = sorted(active, key=lambda t: t.name)
         form.offer(
             roles=[Role.AGENT], teams=teams, profiles=service.all_profiles(), team_optional=False
         )
