@@ -533,6 +533,7 @@ def ended(shadow: ShadowSession) -> tuple[ShadowSession, Observation]:
     """Maria's session with Alex, ended with one entry in it."""
     saved = make_observation(shadow, note="As it was")
     service.end_session(session=shadow, summary_note="Done", now=NOW)
+    db.session.commit()  # the service flushes; its caller commits
     return shadow, saved
 
 
