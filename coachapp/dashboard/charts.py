@@ -30,7 +30,9 @@ def bars(rows: Sequence[Any], *, value_text: Callable[[Any], str]) -> tuple[list
     out: list[Bar] = []
     y = 0.0
     for row in rows:
-        value = row.value if row.enough else None
+        if not row.enough:
+            continue  # listed in the table, with its count; a bar would claim too much
+        value = row.value
         out.append(
             Bar(
                 label=row.label,
@@ -53,6 +55,8 @@ class Chart:
     rows: Sequence[Any]
     bars: list[Bar]
     height: float
+    #: Rows not drawn because they rest on fewer than MIN_ITEMS items.
+    hidden: int = 0
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,12 @@ class CurvePlot:
     x_ticks: list[tuple[float, str]]
     y_ticks: list[tuple[float, str]]
     x28: float
+    #: The last day drawn (where at least MIN_ITEMS items were still observed).
+    last_day: int
 
 
 def curve_plot(curve: metrics.Curve, *, horizon: int = 112) -> CurvePlot:
-    left, right, top, bottom = 36, 8, 8, 150
+    left, right, top, bottom = 36, 14, 8, 150
     plot_width = WIDTH - left - right
 
     def x(day: float) -> float:
@@ -78,16 +84,16 @@ def curve_plot(curve: metrics.Curve, *, horizon: int = 112) -> CurvePlot:
     def y(share: float) -> float:
         return round(top + (bottom - top) * (1 - share), 1)
 
+    # The line stops where fewer than MIN_ITEMS items are still observed: past that point one
+    # slip moves the estimate by a tenth or more, and the tail would tell more than it knows.
+    drawn = [s for s in curve.steps[1:] if s.at_risk >= metrics.MIN_ITEMS]
     parts = [f"M{x(0)} {y(1.0)}"]
     survival = 1.0
-    for step in curve.steps[1:]:
+    for step in drawn:
         parts.append(f"H{x(step.day)}")
         if step.survival != survival:
             survival = step.survival
             parts.append(f"V{y(survival)}")
-    last_day = curve.steps[-1].day if len(curve.steps) > 1 else 0
-    if last_day < horizon and len(curve.steps) > 1:
-        parts.append(f"H{x(last_day)}")
     return CurvePlot(
         path=" ".join(parts),
         height=bottom + 22,
@@ -97,6 +103,7 @@ def curve_plot(curve: metrics.Curve, *, horizon: int = 112) -> CurvePlot:
         x_ticks=[(x(d), str(d)) for d in (0, 28, 56, 84, 112) if d <= horizon],
         y_ticks=[(y(s), f"{round(s * 100)}%") for s in (0, 0.5, 1)],
         x28=x(28),
+        last_day=drawn[-1].day if drawn else 0,
     )
 
 

@@ -39,7 +39,7 @@ def _bar_text(row: service.Row) -> str:
 
 def _chart(rows: list[service.Row]) -> charts.Chart:
     drawn, height = charts.bars(rows, value_text=_bar_text)
-    return charts.Chart(rows=rows, bars=drawn, height=height)
+    return charts.Chart(rows=rows, bars=drawn, height=height, hidden=len(rows) - len(drawn))
 
 
 def _context() -> tuple[service.Filters, service.Periods, service.Data]:
