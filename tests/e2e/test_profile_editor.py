@@ -28,11 +28,11 @@ def assert_one_row(page: Page) -> None:
     assert len(tops) == 1, "the top bar should stay one row on a 390 px phone"
 
 
-def test_the_trainers_bar_with_profiles_is_one_row(page: Page) -> None:
-    sign_in_from_demo_list(page, "Tara Lindqvist")
-    expect(
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Profiles")
-    ).to_be_visible()
+@pytest.mark.parametrize("person", ["Tara Lindqvist", "Maria Santos"])
+def test_the_trainers_and_managers_bar_with_profiles_is_one_row(page: Page, person: str) -> None:
+    sign_in_from_demo_list(page, person)
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Profiles")).to_be_visible()
     assert_one_row(page)
 
 
