@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from coachapp.dashboard.models import WorklistMark
+from coachapp.dashboard.models import TrainingCohort, WorklistMark
 from coachapp.extensions import db
 from coachapp.models import Behaviour, FocusItem, FollowUp, ObservationKind, User
 from coachapp.scheduling import CLOSED, Outcome
@@ -344,3 +344,60 @@ def test_marking_handled_refuses_bad_input_and_other_scopes(
     bad = client.post("/dashboard/worklists/handled", data={"worklist": "nope", "agent_id": "1"})
     assert bad.status_code == 422
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WorklistMark)) == 0
+
+
+# --- training cohorts ------------------------------------------------------------------------
+
+
+def test_a_cohort_counts_days_since_the_training(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    auth.login(coached.trainer_tara)
+    response = client.post(
+        "/dashboard/cohorts",
+        data={
+            "name": "January induction",
+            "trained_on": "2026-01-02",
+            "team_id": coached.team_a.id,
+        },
+    )
+    assert response.status_code == 303
+    cohort = db.session.scalar(sa.select(TrainingCohort))
+    assert cohort is not None and [p.name for p in cohort.participants] == ["Alex Adams"]
+    page = text(client, response.headers["Location"])
+    # Alex's ten items, days from 2 January: four slips on day 5, six still observed on day 33.
+    assert "40%" in page
+    assert "4 slipped, 0 censored, 6 still holding at day 28; not re-observed: 0" in page
+    other = client.post(
+        "/dashboard/cohorts",
+        data={"name": "Desk refresher", "trained_on": "2026-01-02",
+              "agent_ids": [coached.agent_bo.id]},
+    )  # fmt: skip
+    assert other.status_code == 303
+    ids = db.session.scalars(sa.select(TrainingCohort.id).order_by(TrainingCohort.id)).all()
+    both = text(client, f"/dashboard/cohorts/compare?a={ids[0]}&b={ids[1]}")
+    assert "January induction · Desk refresher" in both
+    assert "Desk refresher: not enough data yet (n = 1)" in both
+    assert client.get("/dashboard/cohorts/compare?a=x&b=1").status_code == 404
+
+
+def test_recording_a_cohort_refuses_what_cannot_be(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    auth.login(coached.trainer_tara)
+    for data, message in (
+        ({"name": "", "trained_on": "2026-01-02", "team_id": coached.team_a.id},
+         "Give the training a name."),
+        ({"name": "Later", "trained_on": "2026-03-09", "team_id": coached.team_a.id},
+         "A training date cannot be in the future."),
+        ({"name": "Nobody", "trained_on": "2026-01-02"},
+         "Choose a team or at least one person who took part."),
+        ({"name": "Bad date", "trained_on": "yesterday"}, "Give the date of the training."),
+    ):  # fmt: skip
+        response = client.post("/dashboard/cohorts", data=data)
+        assert response.status_code == 422, data
+        assert message in response.get_data(as_text=True)
+        assert str(data["name"]) in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TrainingCohort)) == 0
+    auth.login(coached.manager_maria)
+    assert client.get("/dashboard/cohorts").status_code == 404

@@ -1,11 +1,12 @@
-"""The dashboard's one form: marking a worklist entry handled."""
+"""The dashboard's forms: marking a worklist entry handled, recording a training cohort."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField
-from wtforms.validators import AnyOf, DataRequired, Optional, Regexp
+from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
+from coachapp import clock
 from coachapp.dashboard.models import WORKLISTS
-from coachapp.shadowing.forms import NoCsrfForm, note_field
+from coachapp.shadowing.forms import NoCsrfForm, note_field, strip
 
 
 class HandledForm(NoCsrfForm):
@@ -17,3 +18,27 @@ class HandledForm(NoCsrfForm):
     @property
     def key(self) -> str:
         return f"{self.worklist.data}-{self.focus_item_id.data or 'a'}-{self.agent_id.data}"
+
+
+class CohortForm(NoCsrfForm):
+    name = StringField(
+        _l("Name of the training"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Give the training a name.")),
+            Length(max=120, message=_l("Keep this under %(max)d characters.")),
+        ],
+    )
+    trained_on = DateField(
+        _l("Date of the training"), validators=[DataRequired(_l("Give the date of the training."))]
+    )
+    team_id = SelectField(_l("Everyone in a team"), choices=[], default="")
+    agent_ids = SelectMultipleField(_l("Or these people"), choices=[], coerce=int)
+
+    def fill_choices(self, teams: list[tuple[int, str]], agents: list[tuple[int, str]]) -> None:
+        self.team_id.choices = [("", _l("No team"))] + [(str(i), n) for i, n in teams]
+        self.agent_ids.choices = agents
+
+    def validate_trained_on(self, field: DateField) -> None:
+        if field.data is not None and field.data > clock.today():
+            raise ValidationError(_l("A training date cannot be in the future."))

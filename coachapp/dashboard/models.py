@@ -1,6 +1,6 @@
 """The dashboard's own records: a trainer's "handled" on a worklist entry, training cohorts."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -34,3 +34,27 @@ class WorklistMark(db.Model):
     by: so.Mapped[User] = so.relationship(foreign_keys=[by_id])
     agent: so.Mapped[User] = so.relationship(foreign_keys=[agent_id])
     focus_item: so.Mapped[FocusItem | None] = so.relationship()
+
+
+cohort_participant = sa.Table(
+    "cohort_participant",
+    db.metadata,
+    sa.Column(
+        "cohort_id", sa.ForeignKey("training_cohort.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("user_id", sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class TrainingCohort(db.Model):
+    """A classroom training with its date and participants: its figures count days since then."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    trained_on: so.Mapped[date]
+    created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    participants: so.Mapped[list[User]] = so.relationship(
+        secondary=cohort_participant, order_by=User.name
+    )

@@ -1,4 +1,5 @@
-"""The dashboard page and its drill-downs; managers see their own teams, agents nothing."""
+"""The dashboard, its drill-downs, worklists and training cohorts; managers see their own teams,
+agents nothing."""
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import format_percent
@@ -8,8 +9,9 @@ from werkzeug.wrappers import Response
 
 from coachapp import clock
 from coachapp.dashboard import charts, service
+from coachapp.dashboard import cohorts as cohorts_service
 from coachapp.dashboard import worklists as worklists_service
-from coachapp.dashboard.forms import HandledForm
+from coachapp.dashboard.forms import CohortForm, HandledForm
 from coachapp.extensions import db
 from coachapp.followups.service import current_ladder
 from coachapp.htmx import render
@@ -150,4 +152,85 @@ def _worklists(form: HandledForm | None = None, status: int = 200) -> Response:
         failed=form,
         may_mark=current_user.role == Role.TRAINER,
         may_open=current_user.role in (Role.TRAINER, Role.MANAGER),
+    )
+
+
+@bp.get("/cohorts")
+@login_required
+@role_required(Role.TRAINER, Role.ADMIN)
+def cohorts() -> Response:
+    """The trainings recorded, the form to record one, and a comparison of two."""
+    return _cohorts(_cohort_form(formdata=None))
+
+
+@bp.post("/cohorts")
+@login_required
+@role_required(Role.TRAINER)
+def create_cohort() -> Response:
+    """Record a classroom training with its date and participants."""
+    form = _cohort_form()
+    if not form.validate():
+        return _cohorts(form, status=422)
+    try:
+        cohort = cohorts_service.create(
+            name=form.name.data or "",
+            trained_on=form.trained_on.data,  # type: ignore[arg-type]
+            team_id=int(form.team_id.data) if form.team_id.data else None,
+            agent_ids=list(form.agent_ids.data or []),
+            by=current_user,
+        )
+    except cohorts_service.NoParticipants as refused:
+        form.agent_ids.errors = [refused.message]
+        return _cohorts(form, status=refused.status_code)
+    db.session.commit()
+    return redirect(url_for("dashboard.cohort", cohort_id=cohort.id), code=303)
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+@login_required
+@role_required(Role.TRAINER, Role.ADMIN)
+def cohort(cohort_id: int) -> Response:
+    """A cohort's survival curve and R28, counted in days since the training."""
+    figures = [cohorts_service.figures(cohorts_service.cohort_or_404(cohort_id))]
+    return _cohort_page(figures)
+
+
+@bp.get("/cohorts/compare")
+@login_required
+@role_required(Role.TRAINER, Role.ADMIN)
+def compare_cohorts() -> Response:
+    """Two cohorts' curves on one axis of days since their training."""
+    ids = [request.args.get(name, "") for name in ("a", "b")]
+    if not all(i.isdigit() for i in ids):
+        abort(404)
+    return _cohort_page(
+        [cohorts_service.figures(cohorts_service.cohort_or_404(int(i))) for i in ids]
+    )
+
+
+def _cohort_form(**kwargs: object) -> CohortForm:
+    form = CohortForm(**kwargs)  # type: ignore[arg-type]
+    options = service.options_for(current_user)
+    agents = cohorts_service.agents_to_choose()
+    form.fill_choices([(t.id, t.name) for t in options.teams], [(a.id, a.name) for a in agents])
+    return form
+
+
+def _cohorts(form: CohortForm, status: int = 200) -> Response:
+    return render(
+        "dashboard/cohorts.html",
+        "dashboard/cohorts.html",
+        status=status,
+        form=form,
+        cohorts=cohorts_service.all_cohorts(),
+        may_create=current_user.role == Role.TRAINER,
+    )
+
+
+def _cohort_page(figures: list[cohorts_service.CohortFigures]) -> Response:
+    return render(
+        "dashboard/cohort.html",
+        "dashboard/cohort.html",
+        figures=figures,
+        plots=[charts.curve_plot(f.curve) for f in figures],
     )
