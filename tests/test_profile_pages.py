@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from coachapp.extensions import db
-from coachapp.models import Behaviour, RoleProfile
+from coachapp.models import Behaviour, Observation, RoleProfile
 from coachapp.profiles import service
 from tests.conftest import Auth, World, make_observation, make_session
 
@@ -164,3 +164,35 @@ def test_my_role_lists_the_profile_and_a_retired_behaviour_stays_on_past_entries
     chips = capture[capture.index("Behaviours: tap one to save") :]
     assert "Confirms next steps" in chips and "Greets by name" not in chips
     assert "What good looks like" in chips and "By Thursday" in chips
+
+
+def test_a_retired_behaviour_takes_no_new_entries_but_an_old_entry_can_still_be_fixed(
+    client: FlaskClient, auth: Auth, world: World
+) -> None:
+    import uuid
+
+    greets = world.behaviours[0]
+    shadow = make_session(world.manager_maria, world.agent_alex)
+    saved = make_observation(shadow, behaviour_id=greets.id, note="Warm")
+    service.retire_behaviour(greets, actor=None)
+    db.session.commit()
+    auth.login(world.manager_maria)
+    new = client.post(
+        f"/sessions/{shadow.id}/observations",
+        data={"kind": "strength", "behaviour_id": greets.id, "client_uuid": str(uuid.uuid4())},
+        headers=HX,
+    )
+    assert new.status_code == 422
+    fixed = client.post(
+        f"/observations/{saved.id}",
+        data={
+            "kind": "strength",
+            "behaviour_id": greets.id,
+            "note": "Warm and clear",
+            "client_uuid": str(saved.client_uuid),
+        },
+        headers=HX,
+    )
+    assert fixed.status_code == 200, fixed.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Observation, saved.id).note == "Warm and clear"  # type: ignore[union-attr]

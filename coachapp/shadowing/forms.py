@@ -117,11 +117,13 @@ def parse_phone_time(raw: str | None) -> datetime | None:
         return None
 
 
-def behaviour_ids_for(agent: User) -> set[int]:
-    """The behaviours of the agent's role profile: the only ones an entry about them may name."""
+def behaviour_ids_for(agent: User, keep: int | None = None) -> set[int]:
+    """The active behaviours of the agent's role profile: the only ones an entry about them may
+    name; `keep` is the one an entry being changed already names, even if retired since."""
     profile = agent.role_profile
-    return (
+    ids = (
         {b.id for c in profile.competencies for b in c.behaviours if not b.is_retired}
         if profile
         else set()
     )
+    return ids | {keep} if keep is not None else ids

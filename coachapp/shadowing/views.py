@@ -181,7 +181,7 @@ def edit_observation(observation_id: int) -> Response:
 def update_observation(observation_id: int) -> Response:
     """Save a fixed entry."""
     observation = _own_observation_or_404(observation_id)
-    form = _observation_form(observation.session)
+    form = _observation_form(observation.session, keep=observation.behaviour_id)
     if not form.validate():
         return _entry_editor(observation, form, status=422)
     try:
@@ -255,11 +255,13 @@ def _now() -> datetime:
 
 
 def _observation_form(
-    shadow: ShadowSession, formdata: object = "request", obj: Observation | None = None
+    shadow: ShadowSession,
+    formdata: object = "request",
+    obj: Observation | None = None,
+    keep: int | None = None,
 ) -> ObservationForm:
-    behaviour_ids = behaviour_ids_for(shadow.agent)
-    if obj is not None and obj.behaviour_id is not None:
-        behaviour_ids.add(obj.behaviour_id)  # an entry keeps a behaviour retired since
+    """The entry form; `keep` (or `obj`'s) is a behaviour the entry names, even if retired since."""
+    behaviour_ids = behaviour_ids_for(shadow.agent, keep=obj.behaviour_id if obj else keep)
     kwargs: dict[str, object] = {"behaviour_ids": behaviour_ids, "obj": obj}
     if formdata is None:
         kwargs["formdata"] = None

@@ -155,7 +155,7 @@ def change_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
     form = _checked(
         ObservationForm,
         {**values, "client_uuid": str(observation.client_uuid)},
-        behaviour_ids=behaviour_ids_for(observation.agent),
+        behaviour_ids=behaviour_ids_for(observation.agent, keep=observation.behaviour_id),
     )
     entry = _entry(form)
     # A replay of a change that arrived before the session ended is not an error.
