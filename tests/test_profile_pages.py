@@ -196,3 +196,49 @@ def test_a_retired_behaviour_takes_no_new_entries_but_an_old_entry_can_still_be_
     assert fixed.status_code == 200, fixed.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Observation, saved.id).note == "Warm and clear"  # type: ignore[union-attr]
+
+
+def test_a_pasted_file_with_replace_updates_the_profile_in_place(
+    client: FlaskClient, auth: Auth, world: World
+) -> None:
+    from coachapp.profiles import files
+
+    auth.login(world.trainer_tara)
+    document = files.export(world.profile)
+    behaviours = document["competencies"][0]["behaviours"]
+    behaviours[1] = {"name": "Asks before holding"}
+    behaviours.append({"name": "Thanks the customer"})
+    response = client.post("/profiles/import", data={"json": json.dumps(document), "replace": "on"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/profiles/{world.profile.id}/edit")
+    db.session.expire_all()
+    competency = world.profile.competencies[0]
+    assert [b.name for b in service.active_behaviours(competency)] == [
+        "Greets by name",
+        "Asks before holding",
+        "Thanks the customer",
+    ]
+    assert world.behaviours[1].is_retired
+
+
+def test_over_the_limit_with_csrf_on_still_gets_the_form(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from coachapp.models import Role, User
+    from tests.conftest import Auth as SignIn
+    from tests.conftest import make_app
+
+    app = make_app("sqlite:///" + str(tmp_path / "csrf.sqlite3"), WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        db.create_all()
+        tara = User(name="Tara Lindqvist", role=Role.TRAINER, email="tara@example.org")
+        db.session.add(tara)
+        db.session.commit()
+        client = app.test_client()
+        SignIn(client).login(tara)
+        response = client.post(
+            "/profiles/import",
+            data={"file": (io.BytesIO(b" " * (300 * 1024)), "huge.json")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 413
+        assert "larger than 256 KiB" in response.get_data(as_text=True)
+        db.session.remove()
