@@ -96,19 +96,26 @@ def change_status(suggestion_id: int) -> Response:
 @login_required
 @trainers_only
 def inbox() -> Response:
-    """The trainers' inbox: open obstacles and suggestions first, oldest first."""
-    chosen = request.args.get("status", "open")
-    try:
-        statuses: tuple[SuggestionStatus, ...] = (SuggestionStatus(chosen),)
-    except ValueError:
-        chosen = "all" if chosen == "all" else "open"
-        statuses = tuple(SuggestionStatus) if chosen == "all" else service.OPEN_STATUSES
+    """The trainers' inbox: newest first, filtered and searched, a repeated obstacle as one entry
+    with its count; htmx's "Load more" gets the next page alone."""
+    teams, behaviours = service.filter_choices()
+    inbox_filter = service.InboxFilter.from_args(
+        request.args, teams={t for t, _ in teams}, behaviours={b for b, _ in behaviours}
+    )
+    raw_page = request.args.get("page", "1")
+    page = min(int(raw_page), 10_000) if raw_page.isdigit() and int(raw_page) >= 1 else 1
+    more = is_fragment_request()
+    # Without htmx, page N shows pages 1 to N, so "Load more" works as a plain link too.
+    found = service.inbox_page(inbox_filter, page=page if more else 1, pages=1 if more else page)
     return render(
         "voice/inbox.html",
-        "voice/inbox.html",
-        suggestions=service.inbox(statuses),
+        "voice/_inbox_page.html",
+        found=found,
+        inbox_filter=inbox_filter,
+        teams=teams,
+        behaviours=behaviours,
         counts=service.counts_by_status(),
-        chosen=chosen,
+        chosen=inbox_filter.status,
     )
 
 
