@@ -251,6 +251,17 @@ class OnTime:
     median_days_overdue: float | None
 
 
+def window(ladder: Ladder, check: CheckRecord) -> tuple[date, date]:
+    """The first and last day of the check's on-time window, found from scheduling.on_time so
+    that the window's rule stays written in one place."""
+    low = high = check.due_on
+    while scheduling.on_time(ladder, check.due_on, check.gap, low - timedelta(days=1)):
+        low -= timedelta(days=1)
+    while scheduling.on_time(ladder, check.due_on, check.gap, high + timedelta(days=1)):
+        high += timedelta(days=1)
+    return low, high
+
+
 def overdue(ladder: Ladder, check: CheckRecord, as_of: date) -> bool:
     """Not done by as_of, and its window closed before as_of."""
     if check.done_on is not None and check.done_on <= as_of:

@@ -72,4 +72,7 @@ ROUTES: dict[str, Route] = {
         lambda ids: url_for("dashboard.compare_cohorts", a=a_cohort(ids), b=a_cohort(ids)),
         only(COHORT_READERS),
     ),
+    "dashboard.export": Route(
+        "GET", lambda ids: url_for("dashboard.export", table="tiles"), only(DASHBOARD_VIEWERS)
+    ),
 }

@@ -160,6 +160,23 @@ def test_filters_combine_and_stay_in_the_url(
     assert "not enough data yet (n = 0)" in tile(nothing, "Relapse by 4 weeks")
 
 
+def test_every_filter_narrows(client: FlaskClient, auth: Auth, coached: World) -> None:
+    auth.login(coached.trainer_tara)
+    competency = coached.profile.competencies[0].id
+    other = coached.other_profile
+    everything = "Relapse by 4 weeks (R28) 45% n = 11"
+    for query in (f"competency={competency}", f"profile={coached.profile.id}",
+                  f"manager={coached.manager_maria.id}&competency={competency}"):  # fmt: skip
+        r28 = tile(text(client, f"/dashboard?{query}"), "Relapse by 4 weeks")
+        assert r28.startswith(
+            everything if "manager" not in query else "Relapse by 4 weeks (R28) 40%"
+        )
+    nothing = tile(text(client, f"/dashboard?profile={other.id}"), "Relapse by 4 weeks")
+    assert "not enough data yet (n = 0)" in nothing
+    page = text(client, f"/dashboard/items?figure=r28&manager={coached.manager_mo.id}")
+    assert "1 in all" in page and "Bo Berg" in page
+
+
 def test_nonsense_in_the_url_is_ignored(client: FlaskClient, auth: Auth, coached: World) -> None:
     auth.login(coached.trainer_tara)
     page = text(client, "/dashboard?team=abc&period=5&behaviour=99999")
@@ -401,3 +418,61 @@ def test_recording_a_cohort_refuses_what_cannot_be(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TrainingCohort)) == 0
     auth.login(coached.manager_maria)
     assert client.get("/dashboard/cohorts").status_code == 404
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def csv_rows(client: FlaskClient, url: str) -> list[list[str]]:
+    import csv
+    import io
+
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).removeprefix("\ufeff"))))
+
+
+def test_every_table_downloads_as_csv_and_is_audited(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    from coachapp.dashboard.export import TABLES
+    from coachapp.models import AuditEvent
+
+    auth.login(coached.trainer_tara)
+    for table in TABLES:
+        assert len(csv_rows(client, f"/dashboard/export/{table}.csv?period=182")) >= 1
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "dashboard.exported")
+    ).all()
+    assert [e.details for e in events] == [f"{t} period=182" for t in TABLES]
+    assert all(e.actor_id == coached.trainer_tara.id for e in events)
+    assert client.get("/dashboard/export/users.csv").status_code == 404
+
+
+def test_the_raw_checks_carry_due_window_done_outcome_and_self_check(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    auth.login(coached.trainer_tara)
+    rows = csv_rows(client, f"/dashboard/export/checks.csv?team={coached.team_b.id}")
+    assert rows[0] == ["check", "item", "agent", "due_on", "gap", "window_from", "window_to",
+                       "done_on", "outcome", "on_time", "self_check", "day"]  # fmt: skip
+    # Bo's slip: due Wednesday 7 January, gap 2, window to Thursday 8, done on Friday 9.
+    assert [r[3:] for r in rows[1:]] == [
+        ["2026-01-07", "2", "2026-01-07", "2026-01-08", "2026-01-09", "slipped", "false", "", "4"],
+        ["2026-01-13", "2", "2026-01-13", "2026-01-14", "", "", "", "", ""],
+    ]
+    tiles = csv_rows(client, "/dashboard/export/tiles.csv")
+    assert tiles[3][:3] == ["r28", "0.454545", "11"]
+
+
+def test_a_managers_export_holds_their_teams_only_and_formulas_stay_text(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    coached.agent_alex.name = "=HYPERLINK(1)"
+    db.session.commit()
+    auth.login(coached.manager_maria)
+    rows = csv_rows(client, "/dashboard/export/items.csv")
+    assert {r[2] for r in rows[1:]} == {"'=HYPERLINK(1)"}
+    assert len(rows) == 11

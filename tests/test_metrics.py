@@ -171,6 +171,14 @@ def test_on_time_rate_counts_done_checks_and_closed_windows_only() -> None:
     assert result.median_days_overdue == 9
 
 
+def test_the_window_in_calendar_days() -> None:
+    jan = lambda n: date(2026, 1, n)  # noqa: E731
+    # Gap 2 due Friday 9: no early day, one working day late (Monday 12).
+    assert metrics.window(LADDER, CheckRecord(due_on=jan(9), gap=2)) == (jan(9), jan(12))
+    # Gap 14 due Monday 12: one working day early (Friday 9), four late (Friday 16).
+    assert metrics.window(LADDER, CheckRecord(due_on=jan(12), gap=14)) == (jan(9), jan(16))
+
+
 def test_a_check_done_after_as_of_was_still_open_then() -> None:
     check = CheckRecord(due_on=day(0), gap=2, done_on=day(10), outcome=S)
     then = metrics.on_time_rate([check], LADDER, start=day(0), end=day(5), as_of=day(5))

@@ -71,11 +71,21 @@ class Options:
     #: (manager id, team id) for every team in scope.
     manages: tuple[tuple[int, int], ...]
 
-    def ids(self, name: str) -> set[int]:
-        return {o.id for o in getattr(self, name + "s")}
+    def of(self, kind: str) -> tuple[Option, ...]:
+        """The choices of one filter, by its name in the URL."""
+        return {
+            "team": self.teams,
+            "manager": self.managers,
+            "profile": self.profiles,
+            "competency": self.competencies,
+            "behaviour": self.behaviours,
+        }[kind]
+
+    def ids(self, kind: str) -> set[int]:
+        return {o.id for o in self.of(kind)}
 
     def name(self, kind: str, key: int) -> str:
-        return next((o.name for o in getattr(self, kind + "s") if o.id == key), "")
+        return next((o.name for o in self.of(kind) if o.id == key), "")
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from coachapp import clock
+from coachapp import audit, clock
 from coachapp.dashboard import charts, service
 from coachapp.dashboard import cohorts as cohorts_service
+from coachapp.dashboard import export as export_service
 from coachapp.dashboard import worklists as worklists_service
 from coachapp.dashboard.forms import CohortForm, HandledForm
 from coachapp.extensions import db
@@ -234,3 +235,18 @@ def _cohort_page(figures: list[cohorts_service.CohortFigures]) -> Response:
         figures=figures,
         plots=[charts.curve_plot(f.curve) for f in figures],
     )
+
+
+@bp.get("/export/<table>.csv")
+@login_required
+@role_required(Role.TRAINER, Role.ADMIN, Role.MANAGER)
+def export(table: str) -> Response:
+    """One dashboard table, or the raw items or checks behind the filters, as CSV."""
+    if table not in export_service.TABLES:
+        abort(404)
+    filters, periods, data = _context()
+    lines = list(export_service.rows(table, data, current_ladder(), periods))
+    details = " ".join([table, *(f"{k}={v}" for k, v in filters.args().items())])
+    audit.record("dashboard.exported", actor=current_user, details=details, commit=False)
+    db.session.commit()
+    return export_service.download(table, lines, periods.end)
