@@ -72,16 +72,36 @@ def check_database_at_start(app: Flask) -> None:
                 db.engine.dispose()
 
 
+#: How long the readiness probe waits for SQLite's write lock before taking "busy" as an answer.
+PROBE_BUSY_MS = 200
+
+
 def database_problem() -> str | None:
     """Why the database cannot be read and written now, or None when it can."""
     try:
         with db.engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
             connection.commit()
-            _probe_write(connection)
+            if connection.dialect.name == "sqlite":
+                _probe_sqlite_write(connection)
+            else:
+                _probe_write(connection)
     except Exception as error:  # noqa: BLE001 - any failure means "not ready", said as such
         return "database: " + _first_line(error)
     return None
+
+
+def _probe_sqlite_write(connection: sa.Connection) -> None:
+    """Another request holding the write lock proves the file takes writes: "locked" is ready;
+    a read-only file or folder, a full disk or an I/O error is not."""
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={PROBE_BUSY_MS}")
+    try:
+        _probe_write(connection)
+    except sa.exc.OperationalError as error:
+        if "database is locked" not in str(error.orig):
+            raise
+    finally:
+        connection.exec_driver_sql("PRAGMA busy_timeout=5000")  # the pool's setting, back
 
 
 def redis_problem() -> str | None:

@@ -152,3 +152,19 @@ def test_gunicorn_refuses_to_start_on_a_database_it_cannot_use(tmp_path: Path):
     )
     assert started.returncode != 0
     assert "unable to open database file" in started.stderr
+
+
+def test_readyz_is_ready_while_another_request_holds_the_sqlite_write_lock(app: Flask):
+    """A writer holding the lock proves the file takes writes: busy is not "unavailable"."""
+    from coachapp.extensions import db
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock")
+    holder = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        answer = app.test_client().get("/readyz", base_url="http://localhost")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert answer.status_code == 200
