@@ -5,7 +5,9 @@ Sustained, Partly or Slipped; No chance is done but observes nothing. Every resu
 counts it rests on, so a page can say "not enough data yet (n = 7)" instead of a number.
 """
 
+import functools
 import statistics
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -50,6 +52,12 @@ class ItemRecord:
 
     def observed(self) -> list[tuple[int, CheckRecord]]:
         """Observed checks as (t, check), in order of t (stable for equal days)."""
+        return self._observed
+
+    @functools.cached_property
+    def _observed(self) -> list[tuple[int, CheckRecord]]:
+        # Worked out once per record: every figure reads it (a frozen dataclass still lets
+        # cached_property store its value in the instance's __dict__).
         pairs = [(self.day(c), c) for c in self.checks if c.observed]
         return sorted(pairs, key=lambda pair: pair[0])
 
@@ -96,16 +104,24 @@ def _time_to_slip(item: ItemRecord) -> tuple[int, bool] | None:
 
 
 def _survival_steps(times: list[tuple[int, bool]]) -> list[tuple[int, float, int, int, int]]:
-    """(t, S(t), n at risk just before t, events at t, censored at t) at every distinct time."""
+    """(t, S(t), n at risk just before t, events at t, censored at t) at every distinct time.
+
+    One sweep over the sorted times: the number at risk at t is everyone minus those whose
+    time came before t, so censorings at t are still counted at risk for the events at t.
+    """
+    events: Counter[int] = Counter()
+    censorings: Counter[int] = Counter()
+    for time, is_event in times:
+        (events if is_event else censorings)[time] += 1
     steps = []
     survival = 1.0
-    for t in sorted({time for time, _ in times}):
-        at_risk = sum(1 for time, _ in times if time >= t)
-        events = sum(1 for time, event in times if time == t and event)
-        censored = sum(1 for time, event in times if time == t and not event)
-        if events:
-            survival *= 1 - events / at_risk
-        steps.append((t, survival, at_risk, events, censored))
+    remaining = len(times)
+    for t in sorted(events.keys() | censorings.keys()):
+        d, c = events[t], censorings[t]
+        if d:
+            survival *= 1 - d / remaining
+        steps.append((t, survival, remaining, d, c))
+        remaining -= d + c
     return steps
 
 
@@ -231,12 +247,8 @@ def sustained_at(
 
 
 def window_closed(ladder: Ladder, check: CheckRecord, as_of: date) -> bool:
-    """Whether the check's on-time window (DESIGN section 5) ended before as_of.
-
-    The window always contains its due date, so a day on or after the due date that is not in
-    it lies after it: scheduling.on_time stays the one place the window is defined.
-    """
-    return as_of >= check.due_on and not scheduling.on_time(ladder, check.due_on, check.gap, as_of)
+    """Whether the check's on-time window (DESIGN section 5) ended before as_of."""
+    return as_of > _window(ladder, check.due_on, check.gap)[1]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -252,12 +264,18 @@ class OnTime:
 
 
 def window(ladder: Ladder, check: CheckRecord) -> tuple[date, date]:
-    """The first and last day of the check's on-time window, found from scheduling.on_time so
-    that the window's rule stays written in one place."""
-    low = high = check.due_on
-    while scheduling.on_time(ladder, check.due_on, check.gap, low - timedelta(days=1)):
+    """The first and last day of the check's on-time window."""
+    return _window(ladder, check.due_on, check.gap)
+
+
+@functools.lru_cache(maxsize=65536)
+def _window(ladder: Ladder, due_on: date, gap: int) -> tuple[date, date]:
+    """Found from scheduling.on_time, so that the window's rule stays written in one place; the
+    window always contains its due date. Cached: thousands of checks share a due date and gap."""
+    low = high = due_on
+    while scheduling.on_time(ladder, due_on, gap, low - timedelta(days=1)):
         low -= timedelta(days=1)
-    while scheduling.on_time(ladder, check.due_on, check.gap, high + timedelta(days=1)):
+    while scheduling.on_time(ladder, due_on, gap, high + timedelta(days=1)):
         high += timedelta(days=1)
     return low, high
 
@@ -278,10 +296,11 @@ def on_time_rate(
     days_overdue: list[int] = []
     for check in checks:
         done_on = check.done_on if check.done_on is not None and check.done_on <= as_of else None
-        closed = window_closed(ladder, check, as_of)
+        low, high = _window(ladder, check.due_on, check.gap)
+        closed = as_of > high
         if start <= check.due_on <= end and (done_on is not None or closed):
             counted += 1
-            if done_on is not None and scheduling.on_time(ladder, check.due_on, check.gap, done_on):
+            if done_on is not None and low <= done_on <= high:
                 in_window += 1
         if done_on is None and closed:
             days_overdue.append((as_of - check.due_on).days)

@@ -305,3 +305,19 @@ def test_sustained_and_on_time_are_shares(items: list[ItemRecord], age: int) -> 
     on_time = metrics.on_time_rate(checks, LADDER, start=D0, end=as_of, as_of=as_of)
     assert on_time.value is None or 0 <= on_time.value <= 1
     assert on_time.on_time <= on_time.counted
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    due=st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 12, 31)),
+    gap=st.integers(1, 120),
+    offset=st.integers(-40, 60),
+)
+def test_the_window_is_exactly_what_scheduling_calls_on_time(
+    due: date, gap: int, offset: int
+) -> None:
+    from coachapp.scheduling import on_time
+
+    done = due + timedelta(days=offset)
+    low, high = metrics.window(LADDER, CheckRecord(due_on=due, gap=gap))
+    assert (low <= done <= high) == on_time(LADDER, due, gap, done)

@@ -483,16 +483,24 @@ class Row:
         return metrics.enough(self.n)
 
 
+def _checks_by_team(items: Iterable[Item]) -> dict[int | None, list[CheckRecord]]:
+    grouped: dict[int | None, list[CheckRecord]] = defaultdict(list)
+    for item in items:
+        grouped[item.team_id].extend(item.record.checks)
+    return grouped
+
+
 def on_time_by(data: Data, ladder: Ladder, periods: Periods, by: str) -> list[Row]:
     """Follow-up completion per manager (the process they own) or per team; nothing per agent."""
     teams_of: dict[int, set[int]] = defaultdict(set)
     for manager_id, team_id in data.options.manages:
         teams_of[manager_id].add(team_id)
+    by_team = _checks_by_team(data.items)
     groups = data.options.managers if by == "manager" else data.options.teams
     rows = []
     for group in groups:
         teams = teams_of[group.id] if by == "manager" else {group.id}
-        checks = all_checks(i for i in data.items if i.team_id in teams)
+        checks = [c for team in teams for c in by_team.get(team, [])]
         rate = metrics.on_time_rate(
             checks, ladder, start=periods.start, end=periods.end, as_of=periods.end
         )
@@ -523,9 +531,9 @@ def forward_load(data: Data, today: date) -> tuple[metrics.Load, list[Option]]:
     teams_of: dict[int, set[int]] = defaultdict(set)
     for manager_id, team_id in data.options.manages:
         teams_of[manager_id].add(team_id)
-    open_items = [i for i in data.items if i.status != scheduling.CLOSED]
+    by_team = _checks_by_team(i for i in data.items if i.status != scheduling.CLOSED)
     by_manager = {
-        m.id: [c for i in open_items if i.team_id in teams_of[m.id] for c in i.record.checks]
+        m.id: [c for team in teams_of[m.id] for c in by_team.get(team, [])]
         for m in data.options.managers
     }
     return metrics.forward_load(by_manager, as_of=today), list(data.options.managers)
