@@ -177,6 +177,24 @@ def test_every_filter_narrows(client: FlaskClient, auth: Auth, coached: World) -
     assert "1 in all" in page and "Bo Berg" in page
 
 
+def test_the_cohort_filter_keeps_its_participants(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    bo = db.session.merge(coached.agent_bo)
+    cohort = TrainingCohort(
+        name="Desk refresher", trained_on=OPENED, created_by_id=coached.trainer_tara.id,
+        participants=[bo],
+    )  # fmt: skip
+    db.session.add(cohort)
+    db.session.commit()
+    auth.login(coached.trainer_tara)
+    page = text(client, f"/dashboard?cohort={cohort.id}")
+    assert f'<option value="{cohort.id}" selected>Desk refresher</option>' in page
+    assert "not enough data yet (n = 1)" in tile(page, "Relapse by 4 weeks")
+    auth.login(coached.manager_maria)
+    assert "Desk refresher" not in text(client, f"/dashboard?cohort={cohort.id}")
+
+
 def test_nonsense_in_the_url_is_ignored(client: FlaskClient, auth: Auth, coached: World) -> None:
     auth.login(coached.trainer_tara)
     page = text(client, "/dashboard?team=abc&period=5&behaviour=99999")
@@ -258,9 +276,9 @@ def test_the_statement_count_does_not_grow_with_the_data(
     assert (small, large, filtered, drill) == (STATEMENTS,) * 4
 
 
-#: The sign-in check, the person, the organisation, two for the filter choices, items, checks,
-#: obstacles.
-STATEMENTS = 8
+#: The sign-in check, the person, the organisation, three for the filter choices (teams and
+#: managers, profiles down to behaviours, training cohorts), items, checks, obstacles.
+STATEMENTS = 9
 
 
 # --- worklists -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from coachapp import metrics, scheduling
+from coachapp.dashboard.models import TrainingCohort, cohort_participant
 from coachapp.extensions import db
 from coachapp.metrics import CheckRecord, ItemRecord
 from coachapp.models import (
@@ -45,7 +46,7 @@ OPEN_SUGGESTIONS = (
     SuggestionStatus.ACKNOWLEDGED,
     SuggestionStatus.BEING_FIXED,
 )
-FILTER_NAMES = ("team", "manager", "profile", "competency", "behaviour")
+FILTER_NAMES = ("team", "manager", "profile", "competency", "behaviour", "cohort")
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -70,6 +71,8 @@ class Options:
     behaviours: tuple[Option, ...]
     #: (manager id, team id) for every team in scope.
     manages: tuple[tuple[int, int], ...]
+    #: Training cohorts (trainers and admins only).
+    cohorts: tuple[Option, ...] = ()
 
     def of(self, kind: str) -> tuple[Option, ...]:
         """The choices of one filter, by its name in the URL."""
@@ -79,6 +82,7 @@ class Options:
             "profile": self.profiles,
             "competency": self.competencies,
             "behaviour": self.behaviours,
+            "cohort": self.cohorts,
         }[kind]
 
     def ids(self, kind: str) -> set[int]:
@@ -96,6 +100,7 @@ class Filters:
     profile: int | None = None
     competency: int | None = None
     behaviour: int | None = None
+    cohort: int | None = None
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], options: Options) -> "Filters":
@@ -146,7 +151,8 @@ def teams_in_scope(viewer: User) -> sa.Select[tuple[int]]:
 
 
 def options_for(viewer: User) -> Options:
-    """Two statements: the teams with their managers, and the profiles down to behaviours."""
+    """Two statements (three for trainers and admins): the teams with their managers, the
+    profiles down to behaviours, the training cohorts."""
     teams = teams_in_scope(viewer).subquery()
     rows = db.session.execute(
         sa.select(Team.id, Team.name, User.id, User.name)
@@ -174,6 +180,16 @@ def options_for(viewer: User) -> Options:
     profiles = {p: Option(p, pn) for p, pn, *_ in tree}
     competencies = {c: Option(c, cn, p) for p, _, c, cn, *_ in tree}
     behaviours = {b: Option(b, bn, c) for _, _, c, _, b, bn in tree}
+    cohorts: tuple[Option, ...] = ()
+    if viewer.role in (Role.TRAINER, Role.ADMIN):
+        cohorts = tuple(
+            Option(i, n)
+            for i, n in db.session.execute(
+                sa.select(TrainingCohort.id, TrainingCohort.name).order_by(
+                    TrainingCohort.trained_on.desc(), TrainingCohort.id.desc()
+                )
+            )
+        )
     return Options(
         teams=tuple(team_options.values()),
         managers=tuple(sorted(managers.values(), key=lambda o: o.name)),
@@ -181,6 +197,7 @@ def options_for(viewer: User) -> Options:
         competencies=tuple(competencies.values()),
         behaviours=tuple(behaviours.values()),
         manages=manages,
+        cohorts=cohorts,
     )
 
 
@@ -233,6 +250,14 @@ def _item_filter(viewer: User, filters: Filters) -> list[sa.ColumnElement[bool]]
         conditions.append(Behaviour.competency_id == filters.competency)
     if filters.behaviour is not None:
         conditions.append(FocusItem.behaviour_id == filters.behaviour)
+    if filters.cohort is not None:
+        conditions.append(
+            FocusItem.agent_id.in_(
+                sa.select(cohort_participant.c.user_id).where(
+                    cohort_participant.c.cohort_id == filters.cohort
+                )
+            )
+        )
     return conditions
 
 
