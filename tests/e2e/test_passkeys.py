@@ -92,7 +92,7 @@ def admin_invites(page: Page, name: str) -> str:
     page.goto("/signin")
     page.get_by_role("button", name=ADMIN).tap()
     expect(page).not_to_have_url(re.compile(r"/signin$"))
-    page.get_by_role("link", name="People").tap()
+    page.get_by_role("link", name="People", exact=True).tap()
     expect(page.get_by_role("heading", name="People", level=1)).to_be_visible()
     page.get_by_role("link", name="Invite someone").tap()
     page.get_by_label("Name", exact=True).fill(name)
