@@ -452,3 +452,22 @@ def test_a_deactivation_ends_the_sessions_with_its_audit_row(monkeypatch, client
         complete,
         replay_answers_the_same=False,  # an admin's second tap is audited as a second tap
     )
+
+
+# --- the suite's own guard --------------------------------------------------------------------
+
+
+def test_the_suite_fails_a_request_that_commits_twice(app):
+    """What tests/conftest.py's autouse check sees: a request with two commits is named."""
+    from tests import conftest
+
+    with app.test_request_context("/sessions/1/end", method="POST"):
+        conftest._request_begins(app)
+        for _ in range(2):
+            db.session.execute(sa.text("SELECT 1"))
+            db.session.commit()
+        conftest._request_ends(app)
+    try:
+        assert conftest._committed_twice == ["POST /sessions/<int:session_id>/end (2 commits)"]
+    finally:
+        conftest._committed_twice.clear()
