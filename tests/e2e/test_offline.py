@@ -473,6 +473,7 @@ def test_a_refused_entry_stays_as_needs_attention_until_discarded(
         service.end_session(
             session=shadow, summary_note="Ended on the laptop", now=datetime.now(UTC)
         )
+        db.session.commit()  # the service flushes; its caller commits
 
     context.set_offline(False)
     refused = entries(phone).filter(has_text="Saved in the lift")
