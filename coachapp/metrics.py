@@ -45,6 +45,8 @@ class ItemRecord:
     checks: tuple[CheckRecord, ...] = ()
     #: The day the item graduated to closed (the done_on of its closing check), if it has.
     closed_on: date | None = None
+    #: Slips recorded before the checks given here (a caller may pass only recent history).
+    earlier_slips: int = 0
 
     def day(self, check: CheckRecord) -> int:
         assert check.done_on is not None
@@ -63,7 +65,9 @@ class ItemRecord:
 
     @property
     def lapses(self) -> int:
-        return sum(1 for c in self.checks if c.done_on is not None and c.outcome == Outcome.SLIPPED)
+        return self.earlier_slips + sum(
+            1 for c in self.checks if c.done_on is not None and c.outcome == Outcome.SLIPPED
+        )
 
     @property
     def escalated(self) -> bool:

@@ -494,3 +494,32 @@ def test_a_managers_export_holds_their_teams_only_and_formulas_stay_text(
     rows = csv_rows(client, "/dashboard/export/items.csv")
     assert {r[2] for r in rows[1:]} == {"'=HYPERLINK(1)"}
     assert len(rows) == 11
+
+
+def test_an_old_open_item_counts_with_its_earlier_slips(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    """Opened in June 2025, long before the periods shown: its three slips are not loaded, the
+    item's lapse count stands for them; its re-check of August waits still."""
+    june = lambda day: date(2025, 6, day)  # noqa: E731
+    item = make_item(
+        coached.agent_alex,
+        coached.manager_maria,
+        coached.behaviours[1],
+        [
+            (june(4), 2, june(4), Outcome.SLIPPED),
+            (june(6), 2, june(6), Outcome.SLIPPED),
+            (june(10), 2, june(10), Outcome.SLIPPED),
+            (date(2025, 8, 1), 2, None, None),
+        ],
+        opened=june(2),
+    )
+    item.lapses, item.escalated = 3, True
+    db.session.commit()
+    auth.login(coached.trainer_tara)
+    page = text(client, "/dashboard")
+    assert tile(page, "Escalations open") == (
+        "Escalations open 1 At the end of the period before: 1"
+    )
+    assert tile(page, "Overdue backlog").startswith("Overdue backlog 6")
+    assert "Alex Adams" in text(client, "/dashboard/items?figure=escalated")

@@ -219,6 +219,12 @@ def test_lapses_and_escalations() -> None:
     assert result.per_item == pytest.approx(1.75)
 
 
+def test_slips_before_the_history_given_count_too() -> None:
+    older = ItemRecord(opened_on=D0, checks=item((300, SL)).checks, earlier_slips=2)
+    result = metrics.lapses([older])
+    assert (result.lapses, result.escalated, result.escalated_open) == (3, 1, 1)
+
+
 def test_partly_among_observed_and_no_chance_among_done() -> None:
     checks = [
         CheckRecord(due_on=D0, gap=2, done_on=D0, outcome=o) for o in (S, P, P, SL, NC, NC)

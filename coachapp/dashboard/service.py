@@ -273,8 +273,9 @@ def load(viewer: User, filters: Filters, options: Options, periods: Periods) -> 
     """Two statements for the items and their checks, one for the obstacles; the number does
     not grow with the data.
 
-    Loaded: items opened since the previous period began, every item not closed, and items with
-    a check due since then (for the on-time rate), each with all its checks.
+    Loaded: items opened since the previous period began, with all their checks; every item not
+    closed and every item with a check due since then, with its pending check and the checks
+    due or done since then (what the on-time rate and the backlogs read).
     """
     since = periods.previous_start
     relevant = sa.or_(
@@ -294,6 +295,7 @@ def load(viewer: User, filters: Filters, options: Options, periods: Periods) -> 
                 Behaviour.competency_id,
                 FocusItem.opened_on,
                 FocusItem.status,
+                FocusItem.lapses,
             ).select_from(FocusItem)
         )
         .where(*conditions)
@@ -311,7 +313,18 @@ def load(viewer: User, filters: Filters, options: Options, periods: Periods) -> 
             SelfCheck.rating,
         )
         .join(SelfCheck, SelfCheck.followup_id == FollowUp.id, isouter=True)
-        .where(FollowUp.focus_item_id.in_(item_ids))
+        .join(FocusItem, FocusItem.id == FollowUp.focus_item_id)
+        .where(
+            FollowUp.focus_item_id.in_(item_ids),
+            # An older open item brings its pending check and its recent history only; its
+            # earlier slips come with the item's lapse count.
+            sa.or_(
+                FocusItem.opened_on >= since,
+                FollowUp.due_on >= since,
+                FollowUp.observed_on >= since,
+                FollowUp.outcome.is_(None),
+            ),
+        )
         .order_by(FollowUp.focus_item_id, FollowUp.sequence)
     ).all()
     checks: dict[int, list[tuple[int, CheckRecord]]] = defaultdict(list)
@@ -330,11 +343,18 @@ def load(viewer: User, filters: Filters, options: Options, periods: Periods) -> 
             )
         )
     items = []
-    for item_id, agent_id, name, team_id, behaviour_id, competency_id, opened, status in item_rows:
+    for row in item_rows:
+        item_id, agent_id, name, team_id, behaviour_id, competency_id, opened, status, lapses = row
         own = checks.get(item_id, [])
         done = [c.done_on for _, c in own if c.done_on is not None]
         closed_on = max(done) if status == scheduling.CLOSED and done else None
-        record = ItemRecord(opened_on=opened, checks=tuple(c for _, c in own), closed_on=closed_on)
+        slips = sum(1 for _, c in own if c.done_on is not None and c.outcome == Outcome.SLIPPED)
+        record = ItemRecord(
+            opened_on=opened,
+            checks=tuple(c for _, c in own),
+            closed_on=closed_on,
+            earlier_slips=max(0, lapses - slips),
+        )
         items.append(
             Item(
                 id=item_id,
