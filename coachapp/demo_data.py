@@ -15,11 +15,11 @@ from coachapp.models import (
     ObservationKind,
     Organisation,
     Role,
-    Team,
     User,
 )
 from coachapp.profiles import files
 from coachapp.scheduling import Ladder, Outcome
+from coachapp.setup import teams as team_service
 from coachapp.shadowing import service
 
 #: The demo's role profiles are the starter library's (coachapp/profiles/starter), copied through
@@ -133,15 +133,15 @@ def has_data() -> bool:
 
 
 def load(*, now: datetime | None = None, seed: int = 7) -> DemoSummary:
-    """Create the demo organisation. Refuses a database that already holds people."""
+    """Create the demo organisation through the same services a real one uses (starter profiles,
+    teams, sessions, the ladder). Refuses a database that already holds people."""
     if has_data():
         raise RuntimeError("the database already holds people; demo data goes into an empty one")
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
     db.session.add(Organisation(name="Northwind Service", is_demo=True))
     profiles = {s.data.name: files.copy_starter(s.key, actor=None) for s in files.starters()}
-    teams = [Team(name=name) for name, _ in TEAMS]
-    db.session.add_all(teams)
+    teams = [team_service.create_team(name=name, actor=None) for name, _ in TEAMS]
 
     names = iter(_names(rng))
     managers = [_user(next(names), Role.MANAGER) for _ in range(4)]
@@ -158,7 +158,9 @@ def load(*, now: datetime | None = None, seed: int = 7) -> DemoSummary:
         agent.team = teams[team_index]
         agent.role_profile = profiles[TEAMS[team_index][1]]
         agents.append(agent)
-    db.session.commit()
+    # Everything goes in at the end, in one transaction: a load that fails half-way leaves an
+    # empty database that the command can fill again, not half an organisation.
+    db.session.flush()
 
     plan = []
     for agent in agents:
