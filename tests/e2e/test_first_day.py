@@ -25,6 +25,7 @@ from tests.e2e.harness import (
     accessibility_violations,
     live_server,
     screenshot,
+    scroll_under_header,
 )
 from tests.e2e.test_passkeys import add_virtual_authenticator, watch_for_errors
 from tests.e2e.test_shadowing_flow import choose_kind, entry_for, tap_behaviour
@@ -173,6 +174,7 @@ def copy_and_adapt_a_starter_profile(page: Page) -> None:
     )
     adding.get_by_role("button", name="Add the behaviour").tap()
     expect(editor_behaviour(page, NEW_BEHAVIOUR)).to_be_visible()
+    scroll_under_header(page, page.get_by_role("heading", name=re.compile("Call handling")))
     screenshot(page, "first-day-profile")
 
 
