@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from coachapp import config as settings
 from coachapp import health, ratelimits, request_log
 from coachapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+from coachapp.parsing import IdConverter
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -40,6 +41,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     if app.config["STARTUP_CHECK"]:
         health.check_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    # Every <int:...> in a URL is an id: ASCII digits within the database's integer.
+    app.url_map.converters["int"] = IdConverter
     _init_extensions(app)
     _register_blueprints(app)
     if app.config["STARTUP_CHECK"]:

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coachapp import organisation
+from coachapp.parsing import MAX_ID, parse_int
 from coachapp.scheduling import InvalidLadder, Ladder
 from coachapp.shadowing.forms import NoCsrfForm
 
@@ -57,9 +58,10 @@ class SettingsForm(NoCsrfForm):
 
     def parsed_gaps(self) -> tuple[int, ...]:
         parts = [part.strip() for part in (self.gaps.data or "").split(",") if part.strip()]
-        if not parts or not all(part.isdigit() for part in parts):
+        gaps = [parse_int(part, low=0, high=MAX_ID) for part in parts]
+        if not gaps or None in gaps:
             raise ValidationError(_l("Write whole numbers of days, separated by commas."))
-        return tuple(int(part) for part in parts)
+        return tuple(gap for gap in gaps if gap is not None)
 
     def validate_gaps(self, field: StringField) -> None:
         gaps = self.parsed_gaps()
@@ -90,7 +92,11 @@ class SettingsForm(NoCsrfForm):
         try:
             return Ladder(
                 gaps=self.parsed_gaps(),
-                working_days=frozenset(int(day) for day in self.working_days.data or []),
+                working_days=frozenset(
+                    day
+                    for day in (parse_int(d, low=0, high=6) for d in self.working_days.data or [])
+                    if day is not None
+                ),
             )
         except InvalidLadder as error:  # the form checks first; this guards what it might miss
             raise ValidationError(str(error)) from error

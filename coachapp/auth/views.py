@@ -10,6 +10,7 @@ from coachapp.auth.demo import demo_sign_in_available
 from coachapp.auth.sessions import sign_in, sign_out
 from coachapp.extensions import db
 from coachapp.models import Role, User
+from coachapp.parsing import parse_id
 from coachapp.unit_of_work import commits
 
 bp = Blueprint("auth", __name__)
@@ -38,7 +39,7 @@ def demo_signin() -> Response:
     """Sign in as a demo person (demo mode only)."""
     if not demo_sign_in_available():
         abort(404)
-    user = db.session.get(User, request.form.get("user_id", type=int) or 0)
+    user = db.session.get(User, parse_id(request.form.get("user_id")) or 0)
     if user is None or not user.active:
         abort(404)
     sign_in(user)

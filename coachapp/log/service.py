@@ -18,6 +18,7 @@ from coachapp.models import (
     User,
     order_for_reading,
 )
+from coachapp.parsing import parse_id
 from coachapp.shadowing.service import count_by_kind
 
 
@@ -35,7 +36,7 @@ class LogFilter:
         except ValueError:
             kind = None
         raw = args.get("behaviour", "")
-        return cls(kind=kind, behaviour_id=int(raw) if raw.isdigit() else None)
+        return cls(kind=kind, behaviour_id=parse_id(raw))
 
     @property
     def active(self) -> bool:

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coachapp.models import Role, RoleProfile, Team
+from coachapp.parsing import date_in_range, parse_id
 from coachapp.shadowing.forms import NoCsrfForm, strip
 
 ROLE_LABELS = {
@@ -17,13 +18,11 @@ ROLE_LABELS = {
     Role.ADMIN: _l("Admin"),
 }
 NO_TEAM = 0
+OUT_OF_RANGE = _l("Choose a day between 2000 and 2100.")
 
 
 def _optional_int(value: object) -> int:
-    try:
-        return int(value)  # type: ignore[call-overload, no-any-return]
-    except (TypeError, ValueError):
-        return NO_TEAM
+    return parse_id(value) or NO_TEAM
 
 
 class _TeamFields(NoCsrfForm):
@@ -98,6 +97,12 @@ class AuditFilterForm(NoCsrfForm):
     start = DateField(_l("From"), validators=[Optional()])
     end = DateField(_l("Until"), validators=[Optional()])
 
+    def validate_start(self, field: DateField) -> None:
+        if field.data and not date_in_range(field.data):
+            raise ValidationError(OUT_OF_RANGE)
+
     def validate_end(self, field: DateField) -> None:
+        if field.data and not date_in_range(field.data):
+            raise ValidationError(OUT_OF_RANGE)
         if field.data and self.start.data and field.data < self.start.data:
             raise ValidationError(_l("The end comes before the start."))

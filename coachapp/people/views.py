@@ -12,6 +12,7 @@ from coachapp.auth import invitations
 from coachapp.extensions import db
 from coachapp.htmx import render
 from coachapp.models import AuditEvent, Invitation, Role, RoleProfile, Team, User
+from coachapp.parsing import parse_int
 from coachapp.people import audit_log, service
 from coachapp.people.forms import (
     NO_TEAM,
@@ -196,7 +197,7 @@ def audit_page() -> Response:
     zone = clock.zone()
     events = db.paginate(
         audit_log.events(filters, zone=zone),
-        page=request.args.get("page", 1, type=int),
+        page=parse_int(request.args.get("page"), high=10_000) or 1,
         per_page=audit_log.PER_PAGE,
         error_out=False,
     )

@@ -22,6 +22,7 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from coachapp.extensions import db
 from coachapp.htmx import is_fragment_request, render
 from coachapp.models import Behaviour, Competency, CompetencyKind, RoleProfile
+from coachapp.parsing import parse_id
 from coachapp.profiles import files, service
 from coachapp.roles import role_required
 
@@ -316,7 +317,7 @@ def _typed(*names: str) -> dict[str, str]:
 
 
 def _target_competency(profile: RoleProfile) -> Competency:
-    target = db.session.get(Competency, request.form.get("competency_id", type=int) or 0)
+    target = db.session.get(Competency, parse_id(request.form.get("competency_id")) or 0)
     if target is None or target.role_profile_id != profile.id:
         raise service.OtherProfile()
     return target

@@ -6,6 +6,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from coachapp.models import NOTE_MAX_LENGTH, SELF_ASSESSMENT_LEVELS, Behaviour, SelfRating
+from coachapp.parsing import parse_id, parse_int
 from coachapp.shadowing.forms import NoCsrfForm, strip
 
 SELF_RATING_LABELS = {
@@ -51,7 +52,7 @@ class SelfCheckForm(NoCsrfForm):
     @property
     def chosen_followup_id(self) -> int | None:
         raw = strip(self.followup_id.data)
-        return int(raw) if raw.isdigit() else None
+        return parse_id(raw)
 
     def validate_rating(self, field: StringField) -> None:
         if self.chosen_rating is None:
@@ -91,8 +92,11 @@ class SelfAssessmentForm(NoCsrfForm):
         valid = super().validate(extra_validators)  # type: ignore[arg-type]
         for behaviour in self.behaviours:
             raw = self.raw_levels.get(behaviour.id, "")
-            if raw.isdigit() and int(raw) in SELF_ASSESSMENT_LEVELS:
-                self.levels[behaviour.id] = int(raw)
+            level = parse_int(
+                raw, low=min(SELF_ASSESSMENT_LEVELS), high=max(SELF_ASSESSMENT_LEVELS)
+            )
+            if level is not None and level in SELF_ASSESSMENT_LEVELS:
+                self.levels[behaviour.id] = level
             else:
                 self.level_errors[behaviour.id] = str(_l("Choose one of the four steps."))
         return valid and not self.level_errors

@@ -8,6 +8,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coachapp.models import Team, User
+from coachapp.parsing import parse_id
 from coachapp.setup.teams import TEAM_NAME_MAX_LENGTH
 from coachapp.shadowing.forms import NoCsrfForm
 
@@ -15,10 +16,7 @@ NO_TEAM = 0
 
 
 def _optional_int(value: object) -> int:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return NO_TEAM
+    return parse_id(value if isinstance(value, int) else str(value)) or NO_TEAM
 
 
 class TeamNameForm(NoCsrfForm):

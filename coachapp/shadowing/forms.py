@@ -1,6 +1,6 @@
 """The forms of the shadowing screen; the CSRF token travels in a header, checked app-wide."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,6 +10,7 @@ from wtforms.validators import UUID, DataRequired, Length, Optional, ValidationE
 
 from coachapp import clock
 from coachapp.models import NOTE_MAX_LENGTH, ObservationKind, User
+from coachapp.parsing import parse_id, parse_moment
 
 #: A phone clock a little ahead is normal; an hour ahead is a wrong clock or a forged time.
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -71,14 +72,14 @@ class ObservationForm(NoCsrfForm):
 
     @property
     def chosen_behaviour_id(self) -> int | None:
-        return int(self.behaviour_id.data) if self.behaviour_id.data else None
+        return parse_id(self.behaviour_id.data)
 
     def validate_behaviour_id(self, field: StringField) -> None:
-        raw = strip(field.data)
-        if not raw:
+        # An id is strict: " 1" is not 1 (the chips post plain digits).
+        if not field.data:
             field.data = ""
             return
-        if not raw.isdigit() or int(raw) not in self.allowed_behaviour_ids:
+        if parse_id(field.data) not in self.allowed_behaviour_ids:
             raise ValidationError(_l("Choose one of this agent's behaviours."))
 
     def validate_note(self, field: TextAreaField) -> None:
@@ -104,17 +105,10 @@ class StartSessionForm(NoCsrfForm):
 
 
 def parse_phone_time(raw: str | None) -> datetime | None:
-    """An ISO 8601 time from the phone, as aware UTC; None when absent or not understood."""
-    if not raw:
-        return None
-    try:
-        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        if when.tzinfo is None:
-            return None
-        # Year 1 in a zone east of UTC has no UTC form: not a time a phone sends.
-        return when.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
+    """An ISO 8601 time from the phone, as aware UTC; None when absent, not understood, or
+    outside the supported years (year 1 in a zone east of UTC has no UTC form, and a time that
+    far out would not even show in a zone west of UTC)."""
+    return parse_moment(raw)
 
 
 def behaviour_ids_for(agent: User, keep: int | None = None) -> set[int]:

@@ -26,6 +26,7 @@ from coachapp.models import (
     User,
     manager_teams,
 )
+from coachapp.parsing import parse_id
 from coachapp.unit_of_work import insert_once
 
 #: Who may raise one; trainers answer them.
@@ -171,7 +172,8 @@ class InboxFilter:
 
 def _choice(raw: str | None, allowed: set[int]) -> int | None:
     raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and int(raw) in allowed else None
+    value = parse_id(raw)
+    return value if value in allowed else None
 
 
 @dataclass

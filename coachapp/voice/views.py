@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from coachapp import clock
 from coachapp.htmx import is_fragment_request, render
 from coachapp.models import Suggestion, SuggestionKind, SuggestionStatus
+from coachapp.parsing import parse_id
 from coachapp.roles import role_required
 from coachapp.unit_of_work import commits
 from coachapp.voice import service
@@ -102,8 +103,7 @@ def inbox() -> Response:
     inbox_filter = service.InboxFilter.from_args(
         request.args, teams={t for t, _ in teams}, behaviours={b for b, _ in behaviours}
     )
-    raw_page = request.args.get("page", "1")
-    page = min(int(raw_page), 10_000) if raw_page.isdigit() and int(raw_page) >= 1 else 1
+    page = min(parse_id(request.args.get("page")) or 1, 10_000)
     more = is_fragment_request()
     # Without htmx, page N shows pages 1 to N, so "Load more" works as a plain link too.
     found = service.inbox_page(inbox_filter, page=page if more else 1, pages=1 if more else page)
