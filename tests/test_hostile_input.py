@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from coachapp import parsing
+from coachapp.bodies import without_controls
 from coachapp.extensions import db
 from coachapp.models import AuditEvent, Invitation, Observation, SelfAssessment
 from tests.conftest import make_observation, make_session
@@ -228,3 +229,143 @@ def test_audit_events_are_untouched_by_refused_filters(client, auth, world):
     before = count(AuditEvent)
     client.get(url_for("people.audit_page", start="9999-12-31"))
     assert count(AuditEvent) == before
+
+
+# --- JSON bodies ---------------------------------------------------------------------------------
+
+NESTED = "[" * 1000 + "]" * 1000
+DEEP_OBJECT = '{"a":' * 1000 + "1" + "}" * 1000
+
+
+def api_writes(world, shadow) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    some = uuid.uuid4()
+    return [
+        ("POST", url_for("sync.start_session")),
+        ("POST", url_for("sync.add_observation", session_uuid=shadow.client_uuid)),
+        ("PUT", url_for("sync.change_observation", observation_uuid=some)),
+        ("DELETE", url_for("sync.remove_observation", observation_uuid=some)),
+        ("POST", url_for("sync.record_outcome", followup_id=1)),
+        ("POST", url_for("sync.end_session", session_uuid=shadow.client_uuid)),
+        ("POST", url_for("reminders.subscribe")),
+        ("POST", url_for("reminders.unsubscribe")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "body", [NESTED, DEEP_OBJECT, "[1, 2]", '"entry"', "1e99999", "{", '{"note": "\\ud800"}']
+)
+def test_json_writes_refuse_deep_arrays_and_unencodable_bodies_with_a_422(
+    body, client, auth, world
+):
+    shadow = make_session(world.manager_maria, world.agent_alex)
+    auth.login(world.manager_maria)
+    before = count(Observation)
+    for method, url in api_writes(world, shadow):
+        answer = client.open(url, method=method, data=body, content_type="application/json")
+        assert answer.status_code == 422, (method, url, answer.get_data(as_text=True)[:200])
+        assert answer.is_json and answer.json["error"]
+    assert count(Observation) == before
+    assert db.session.get(type(shadow), shadow.id).ended_at is None
+
+
+def test_a_json_body_larger_than_the_limit_is_refused_before_parsing(client, auth, world):
+    shadow = make_session(world.manager_maria, world.agent_alex)
+    auth.login(world.manager_maria)
+    answer = client.post(
+        url_for("sync.add_observation", session_uuid=shadow.client_uuid),
+        data='{"note": "' + "x" * 70_000 + '"}',
+        content_type="application/json",
+    )
+    assert answer.status_code == 413
+
+
+def test_push_unsubscribe_with_a_lone_surrogate_is_a_422(client, auth, world):
+    auth.login(world.manager_maria)
+    answer = client.post(
+        url_for("reminders.unsubscribe"),
+        data='{"endpoint": "https://push.example/\\ud800"}',
+        content_type="application/json",
+    )
+    assert answer.status_code == 422
+    assert answer.json["field"] == "endpoint"
+
+
+def test_an_invitation_token_with_a_lone_surrogate_is_refused(client):
+    answer = client.post(
+        url_for("auth.register_options"),
+        data='{"invitation": "\\ud800abc"}',
+        content_type="application/json",
+    )
+    assert answer.status_code == 400
+    assert set(answer.json) == {"error"}
+
+
+@pytest.mark.parametrize("body", ['{"kind": "strength"}', NESTED, "[1]"])
+def test_form_endpoints_refuse_json_bodies(body, client, auth, world):
+    shadow = make_session(world.manager_maria, world.agent_alex)
+    auth.login(world.manager_maria)
+    before = count(Observation)
+    for url in (
+        url_for("shadowing.add_observation", session_id=shadow.id),
+        url_for("shadowing.end", session_id=shadow.id),
+        url_for("voice.raise_suggestion"),
+    ):
+        answer = client.post(url, data=body, content_type="application/json")
+        assert answer.status_code == 415, url
+    assert count(Observation) == before
+
+
+# --- control characters --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["Warm\x00 greeting", "Warm\x07 greeting\x1b", "Warm\x7f greeting"]
+)
+def test_nul_and_control_characters_in_a_note_are_stripped_on_every_backend(
+    text, client, auth, world
+):
+    shadow = make_session(world.manager_maria, world.agent_alex)
+    auth.login(world.manager_maria)
+    answer = client.post(
+        url_for("shadowing.add_observation", session_id=shadow.id),
+        data={"kind": "strength", "note": text + "\nand\tclear", "client_uuid": str(uuid.uuid4())},
+    )
+    assert answer.status_code == 303
+    stored = db.session.scalar(sa.select(Observation.note))
+    assert stored == without_controls(text) + "\nand\tclear"
+    assert "\x00" not in stored and "\x07" not in stored
+
+
+def test_nul_in_a_comment_and_a_team_name_is_stripped(client, auth, world):
+    shadow = make_session(world.manager_maria, world.agent_alex, ended_at=parsing.EARLIEST_TIME)
+    observation = make_observation(shadow)
+    auth.login(world.agent_alex)
+    answer = client.post(
+        url_for("threads.post_comment", observation_id=observation.id),
+        data={"kind": "reply", "body": "Th\x00anks", "client_uuid": str(uuid.uuid4())},
+    )
+    assert answer.status_code == 303
+    from coachapp.models import Comment, Team
+
+    assert db.session.scalar(sa.select(Comment.body)) == "Thanks"
+    auth.login(world.admin_ada)
+    assert client.post(url_for("setup.add_team"), data={"name": "Ch\x00at"}).status_code == 303
+    assert db.session.scalar(sa.select(Team).where(Team.name == "Chat")) is not None
+
+
+def test_nul_in_a_json_note_is_a_422_naming_the_field(client, auth, world):
+    shadow = make_session(world.manager_maria, world.agent_alex)
+    auth.login(world.manager_maria)
+    answer = client.post(
+        url_for("sync.add_observation", session_uuid=shadow.client_uuid),
+        json={"client_uuid": str(uuid.uuid4()), "kind": "strength", "note": "a\x00b"},
+    )
+    assert answer.status_code == 422
+    assert answer.json["field"] == "note"
+    assert count(Observation) == 0
+
+
+def test_nul_in_a_query_string_is_dropped(client, auth, world):
+    auth.login(world.manager_maria)
+    answer = client.get(url_for("log.agent", agent_id=world.agent_alex.id, kind="str\x00ength"))
+    assert answer.status_code == 200

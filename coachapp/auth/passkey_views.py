@@ -16,6 +16,7 @@ from coachapp.auth.invitations import InvitationRefused
 from coachapp.auth.passkeys import RelyingParty
 from coachapp.auth.sessions import sign_in
 from coachapp.auth.views import bp
+from coachapp.bodies import takes_ceremony_json
 from coachapp.extensions import limiter
 from coachapp.models import Invitation
 from coachapp.unit_of_work import commits
@@ -92,6 +93,7 @@ def invitation(token: str) -> Response:
 
 
 @bp.post("/passkeys/register/options")
+@takes_ceremony_json
 @limiter.limit(ceremony_limit)
 @commits
 def register_options() -> ResponseReturnValue:
@@ -117,6 +119,7 @@ def register_options() -> ResponseReturnValue:
 
 
 @bp.post("/passkeys/register/verify")
+@takes_ceremony_json
 @limiter.limit(ceremony_limit)
 @commits
 def register_verify() -> ResponseReturnValue:
@@ -150,6 +153,7 @@ def register_verify() -> ResponseReturnValue:
 
 
 @bp.post("/signin/passkey/options")
+@takes_ceremony_json
 @limiter.limit(ceremony_limit)
 @commits
 def signin_options() -> ResponseReturnValue:
@@ -164,6 +168,7 @@ def signin_options() -> ResponseReturnValue:
 
 
 @bp.post("/signin/passkey/verify")
+@takes_ceremony_json
 @limiter.limit(ceremony_limit)
 @commits
 def signin_verify() -> ResponseReturnValue:

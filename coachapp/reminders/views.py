@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from coachapp import clock
+from coachapp.bodies import takes_json
 from coachapp.extensions import limiter
 from coachapp.htmx import is_fragment_request, render
 from coachapp.reminders import calendar, push
@@ -45,6 +46,7 @@ def push_key() -> Response:
 
 
 @bp.post("/reminders/push-subscriptions")
+@takes_json
 @login_required
 @manager_only
 @commits
@@ -59,6 +61,7 @@ def subscribe() -> Response | tuple[Response, int]:
 
 
 @bp.post("/reminders/push-subscriptions/delete")
+@takes_json
 @login_required
 @manager_only
 @commits

@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from coachapp.bodies import storable
 from coachapp.errors import DomainError
 from coachapp.models import User
 from coachapp.shadowing.forms import FUTURE_TOLERANCE, parse_phone_time
@@ -105,10 +106,4 @@ def first_error(errors: dict[str, list[str]]) -> Invalid:
 
 def _storable(text: str) -> bool:
     # PostgreSQL refuses NUL in text, and no database stores a lone surrogate.
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return storable(text)

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException
 
 from coachapp import clock
+from coachapp.bodies import takes_json
 from coachapp.errors import DomainError
 from coachapp.extensions import csrf, db
 from coachapp.followups import service as followups
@@ -102,6 +103,7 @@ def session_info() -> Response:
 
 
 @bp.post("/sessions")
+@takes_json
 @manager_only
 @commits
 def start_session() -> tuple[Response, int]:
@@ -122,6 +124,7 @@ def start_session() -> tuple[Response, int]:
 
 
 @bp.post("/sessions/<uuid:session_uuid>/observations")
+@takes_json
 @manager_only
 @commits
 def add_observation(session_uuid: uuid.UUID) -> tuple[Response, int]:
@@ -146,6 +149,7 @@ def add_observation(session_uuid: uuid.UUID) -> tuple[Response, int]:
 
 
 @bp.put("/observations/<uuid:observation_uuid>")
+@takes_json
 @manager_only
 @commits
 def change_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
@@ -165,6 +169,7 @@ def change_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
 
 
 @bp.delete("/observations/<uuid:observation_uuid>")
+@takes_json
 @manager_only
 @commits
 def remove_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
@@ -177,6 +182,7 @@ def remove_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
 
 
 @bp.post(f"/followups/{ID}/outcome")
+@takes_json
 @manager_only
 @commits
 def record_outcome(followup_id: int) -> tuple[Response, int]:
@@ -217,6 +223,7 @@ def record_outcome(followup_id: int) -> tuple[Response, int]:
 
 
 @bp.post("/sessions/<uuid:session_uuid>/end")
+@takes_json
 @manager_only
 @commits
 def end_session(session_uuid: uuid.UUID) -> tuple[Response, int]:
