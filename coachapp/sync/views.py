@@ -30,7 +30,6 @@ from coachapp.shadowing.forms import EndSessionForm, ObservationForm, behaviour_
 from coachapp.sync import openapi
 from coachapp.sync.service import (
     Field,
-    Invalid,
     as_formdata,
     first_error,
     parse_uuid,
@@ -173,11 +172,10 @@ def change_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
 @manager_only
 @commits
 def remove_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
-    """Take an entry back; removing one that is already gone answers the same."""
-    observation = _observation_by_uuid(observation_uuid)
-    if observation is not None:
-        own_session_or_404(current_user, observation.session_id)
-        shadowing.remove_observation(observation=observation)
+    """Take an entry back. One that is gone answers the 404 of one never made or not yours:
+    the outbox counts a replayed removal's 404 as done."""
+    observation = _own_observation(observation_uuid)
+    shadowing.remove_observation(observation=observation)
     return jsonify(removed=True, client_uuid=str(observation_uuid)), 200
 
 
@@ -333,11 +331,10 @@ def _session_by_uuid(client_uuid: uuid.UUID) -> ShadowSession | None:
 
 
 def _own_session(client_uuid: uuid.UUID) -> ShadowSession:
+    # Another manager's session answers exactly what a made-up UUID answers: 404.
     shadow = _session_by_uuid(client_uuid)
     if shadow is None:
-        raise Invalid(
-            _l("This session is not on the server: its start did not arrive. Start it again.")
-        )
+        abort(404)
     return own_session_or_404(current_user, shadow.id)
 
 
@@ -352,7 +349,7 @@ def _observation_by_uuid(client_uuid: uuid.UUID) -> Observation | None:
 def _own_observation(client_uuid: uuid.UUID) -> Observation:
     observation = _observation_by_uuid(client_uuid)
     if observation is None:
-        raise Invalid(_l("This entry is not on the server any more: it was removed."))
+        abort(404)
     own_session_or_404(current_user, observation.session_id)
     return observation
 

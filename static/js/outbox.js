@@ -212,8 +212,11 @@
         if (!who.ok) return who.status === 401 ? { status: "signin" } : backOff();
         answer = await send(item, who.body.csrf_token);
       }
-      if (answer.ok) {
-        await settle(item, answer);
+      // A removal whose first answer was lost meets a 404 on replay: the entry is gone either way
+      // (the server answers any entry it does not hold, or that is not yours, with the same 404).
+      const gone = item.method === "DELETE" && answer.status === 404;
+      if (answer.ok || gone) {
+        await settle(item, gone ? { ...answer, ok: true, body: { removed: true } } : answer);
         sent += 1;
         continue;
       }
