@@ -292,6 +292,10 @@ class LoginSession(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     ended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    #: The browser's User-Agent at sign-in (cut short), to name the device on the account page.
+    user_agent: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    #: The client's address at sign-in (after the trusted proxies).
+    address: so.Mapped[str] = so.mapped_column(sa.String(45), default="")
 
     user: so.Mapped[User] = so.relationship()
 

@@ -30,6 +30,7 @@ from tests.access_dashboard import ROUTES as DASHBOARD_ROUTES
 from tests.access_ops import ROUTES as OPS_ROUTES
 from tests.access_people_import import ROUTES as PEOPLE_IMPORT_ROUTES
 from tests.access_profiles import ROUTES as PROFILE_ROUTES
+from tests.access_sessions import ROUTES as SESSION_ROUTES
 from tests.access_setup import ROUTES as SETUP_ROUTES
 from tests.conftest import Auth, World, make_observation, make_session
 
@@ -454,6 +455,7 @@ ACCESS: dict[str, Route] = {
     **PEOPLE_IMPORT_ROUTES,
     **DASHBOARD_ROUTES,
     **OPS_ROUTES,
+    **SESSION_ROUTES,
 }
 
 

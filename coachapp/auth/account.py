@@ -1,16 +1,28 @@
 """A person's own passkeys and devices: rename, remove (never the last), sign out elsewhere."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import abort
 from flask_babel import lazy_gettext as _l
 
 from coachapp import audit
-from coachapp.auth.sessions import end_all_sessions
+from coachapp.auth import devices
+from coachapp.auth.sessions import active_sessions, current_token_hash, end_all_sessions
 from coachapp.errors import DomainError
 from coachapp.extensions import db
-from coachapp.models import Passkey, User
+from coachapp.models import LoginSession, Passkey, User
+
+
+@dataclass(frozen=True)
+class SignedInDevice:
+    id: int
+    device: str
+    created_at: datetime
+    last_seen_at: datetime
+    this_device: bool
 
 
 class LastPasskey(DomainError):
@@ -57,3 +69,34 @@ def sign_out_other_devices(*, user: User) -> int:
     ended = end_all_sessions(user, keep_current=True)
     audit.record("sessions.ended", actor=user, subject=user, details=f"others {ended}")
     return ended
+
+
+def sessions_of(*, user: User, now: datetime) -> list[SignedInDevice]:
+    """Every device `user` is signed in on, this one marked, most recently seen first."""
+    current = current_token_hash()
+    return [
+        SignedInDevice(
+            id=login.id,
+            device=devices.describe(login.user_agent),
+            created_at=login.created_at,
+            last_seen_at=login.last_seen_at,
+            this_device=login.token_hash == current,
+        )
+        for login in active_sessions(user, now)
+    ]
+
+
+def own_session_or_404(*, user: User, login_id: int, now: datetime) -> LoginSession:
+    """One of `user`'s sessions still alive; anyone else's, or an ended one, is a 404."""
+    login = db.session.get(LoginSession, login_id)
+    if login is None or login.user_id != user.id or login not in active_sessions(user, now):
+        abort(404)
+    return login
+
+
+def end_device_session(*, user: User, login: LoginSession, now: datetime) -> bool:
+    """End one session; True when it was this device's (the caller then signs out here)."""
+    login.ended_at = now
+    audit.record("sessions.ended", actor=user, subject=user, details="one")
+    db.session.flush()
+    return login.token_hash == current_token_hash()

@@ -1,4 +1,6 @@
-"""My passkeys: the signed-in person's passkeys and devices."""
+"""My account: the signed-in person's passkeys and the devices they are signed in on."""
+
+from datetime import UTC, datetime
 
 from flask import flash, redirect, url_for
 from flask_babel import gettext as _
@@ -8,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from coachapp.auth import account
 from coachapp.auth.forms import PasskeyNameForm
+from coachapp.auth.sessions import sign_out
 from coachapp.auth.views import bp
 from coachapp.htmx import render
 from coachapp.unit_of_work import commits
@@ -59,6 +62,20 @@ def sign_out_others() -> Response:
     return redirect(url_for("auth.account_page"), code=303)
 
 
+@bp.post("/account/sessions/<int:login_id>/sign-out")
+@login_required
+@commits
+def sign_out_session(login_id: int) -> Response:
+    """Sign out of one device listed on the account page (this one included)."""
+    now = datetime.now(UTC)
+    login = account.own_session_or_404(user=current_user, login_id=login_id, now=now)
+    if account.end_device_session(user=current_user, login=login, now=now):
+        sign_out()
+        return redirect(url_for("auth.signin"), code=303)
+    flash(_("Signed out of that device."))
+    return redirect(url_for("auth.account_page"), code=303)
+
+
 def _page(
     renaming: int | None = None, form: PasskeyNameForm | None = None, status: int = 200
 ) -> Response:
@@ -66,6 +83,7 @@ def _page(
         "auth/account.html",
         "auth/account.html",
         status=status,
+        devices=account.sessions_of(user=current_user, now=datetime.now(UTC)),
         passkeys=account.passkeys_of(current_user),
         renaming=renaming,
         form=form,

@@ -5,12 +5,14 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import session
+from flask import has_request_context, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy.orm.attributes import set_committed_value
 
+from coachapp.bodies import without_controls
 from coachapp.extensions import db
 from coachapp.models import LoginSession, User
+from coachapp.parsing import parse_id
 
 #: A phone left idle longer than a long shift signs in again.
 IDLE_TIMEOUT = timedelta(hours=12)
@@ -20,22 +22,48 @@ ABSOLUTE_TIMEOUT = timedelta(days=7)
 TOUCH_EVERY = timedelta(minutes=5)
 
 SESSION_KEY = "sid"
+USER_AGENT_LENGTH = 200
+ADDRESS_LENGTH = 45
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def client_address() -> str:
+    """The client's address as the app sees it (behind COACHAPP_TRUSTED_PROXIES, ProxyFix has
+    already put the proxy's X-Forwarded-For there); "" outside a request."""
+    return (request.remote_addr or "")[:ADDRESS_LENGTH] if has_request_context() else ""
+
+
+def client_agent() -> str:
+    """The browser's User-Agent, cut short; "" outside a request."""
+    if not has_request_context():
+        return ""
+    return without_controls(request.headers.get("User-Agent", ""))[:USER_AGENT_LENGTH]
+
+
 def start_login_session(user: User) -> dict[str, object]:
     """Store a new server-side session for `user`; returns what the cookie session must hold."""
     token = secrets.token_urlsafe(32)
-    db.session.add(LoginSession(user_id=user.id, token_hash=_hash(token)))
+    db.session.add(
+        LoginSession(
+            user_id=user.id,
+            token_hash=_hash(token),
+            user_agent=client_agent(),
+            address=client_address(),
+        )
+    )
     db.session.flush()
     return {"_user_id": str(user.id), "_fresh": True, SESSION_KEY: token}
 
 
 def sign_in(user: User) -> None:
-    """Sign `user` in on this device with a fresh session (never reuse what was there before)."""
+    """Sign `user` in on this device with a fresh session (never reuse what was there before).
+
+    Signing in again ends the session this cookie held: a copy of the old cookie stops working.
+    """
+    _end_current(datetime.now(UTC))
     session.clear()
     values = start_login_session(user)
     login_user(user)
@@ -45,15 +73,40 @@ def sign_in(user: User) -> None:
 
 def sign_out() -> None:
     """End this device's session on the server and forget it here."""
+    _end_current(datetime.now(UTC))
+    logout_user()
+    session.clear()
+
+
+def _end_current(now: datetime) -> None:
     token = session.get(SESSION_KEY)
-    if token:
+    if isinstance(token, str) and token:
         db.session.execute(
             sa.update(LoginSession)
             .where(LoginSession.token_hash == _hash(token), LoginSession.ended_at.is_(None))
-            .values(ended_at=datetime.now(UTC))
+            .values(ended_at=now)
         )
-    logout_user()
-    session.clear()
+
+
+def current_token_hash() -> str | None:
+    token = session.get(SESSION_KEY)
+    return _hash(token) if isinstance(token, str) and token else None
+
+
+def active_sessions(user: User, now: datetime) -> list[LoginSession]:
+    """Every session of `user` that still lets someone in, most recently seen first."""
+    return list(
+        db.session.scalars(
+            sa.select(LoginSession)
+            .where(
+                LoginSession.user_id == user.id,
+                LoginSession.ended_at.is_(None),
+                LoginSession.last_seen_at > now - IDLE_TIMEOUT,
+                LoginSession.created_at > now - ABSOLUTE_TIMEOUT,
+            )
+            .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc())
+        )
+    )
 
 
 def end_all_sessions(user: User, *, keep_current: bool = False) -> int:
@@ -71,7 +124,7 @@ def end_all_sessions(user: User, *, keep_current: bool = False) -> int:
 def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: the user, only while this device's server-side session is alive."""
     token = session.get(SESSION_KEY)
-    if not token or not user_id.isdigit():
+    if not isinstance(token, str) or not token or parse_id(user_id) is None:
         return None
     login = db.session.scalar(
         sa.select(LoginSession).where(LoginSession.token_hash == _hash(token))
@@ -79,7 +132,7 @@ def load_user(user_id: str) -> User | None:
     now = datetime.now(UTC)
     if (
         login is None
-        or login.user_id != int(user_id)
+        or login.user_id != parse_id(user_id)
         or login.ended_at is not None
         or now - login.last_seen_at > IDLE_TIMEOUT
         or now - login.created_at > ABSOLUTE_TIMEOUT
