@@ -48,10 +48,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["STARTUP_CHECK"]:
         health.check_database_at_start(app)
 
-    from coachapp import bodies, cli, errors, security, templating
+    from coachapp import bodies, cli, errors, refusals, security, templating
 
     errors.register(app)
     bodies.register(app)
+    refusals.register(app)
     request_log.register(app)
     security.register(app)
     templating.register(app)

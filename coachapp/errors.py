@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from coachapp.extensions import db
 from coachapp.htmx import is_fragment_request
+from coachapp.refusals import note_reason
 
 
 class DomainError(Exception):
@@ -43,6 +44,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError) -> tuple[str, int]:
+        note_reason("csrf")
         return _error_page(
             400,
             str(_l("Please try again")),

@@ -494,6 +494,9 @@ class AuditEvent(db.Model):
     #: The person the event is about (the agent whose log was opened, the invitee, ...).
     subject_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
     details: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    #: The client's address (after the trusted proxies) and browser, when a request caused it.
+    address: so.Mapped[str] = so.mapped_column(sa.String(45), default="")
+    user_agent: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
 
     actor: so.Mapped[User | None] = so.relationship(foreign_keys=[actor_id])
     subject: so.Mapped[User | None] = so.relationship(foreign_keys=[subject_id])

@@ -3,6 +3,8 @@
 from flask import Flask, Response, abort, current_app, request
 from flask_login import current_user
 
+from coachapp.refusals import note_reason
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NOT_PERSONAL = frozenset({"static", "core.service_worker"})
 
@@ -54,9 +56,11 @@ def refuse_cross_site_writes() -> None:
         return
     fetch_site = request.headers.get("Sec-Fetch-Site")
     if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        note_reason("origin")
         abort(403)
     origin = request.headers.get("Origin")
     if origin is not None and origin != request.host_url.rstrip("/"):
+        note_reason("origin")
         abort(403)
 
 

@@ -90,6 +90,7 @@ def app(backend_app: Flask) -> Iterator[Flask]:
         yield backend_app
         db.session.remove()
         _empty_all_tables()
+        backend_app.extensions["coachapp.refusals"].forget()  # refusals counted in this test
     request_tearing_down.disconnect(_forget_request_globals, backend_app)
 
 

@@ -5,11 +5,11 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import has_request_context, request, session
+from flask import session
 from flask_login import login_user, logout_user
 from sqlalchemy.orm.attributes import set_committed_value
 
-from coachapp.bodies import without_controls
+from coachapp.clients import client_address, client_agent
 from coachapp.extensions import db
 from coachapp.models import LoginSession, User
 from coachapp.parsing import parse_id
@@ -22,25 +22,10 @@ ABSOLUTE_TIMEOUT = timedelta(days=7)
 TOUCH_EVERY = timedelta(minutes=5)
 
 SESSION_KEY = "sid"
-USER_AGENT_LENGTH = 200
-ADDRESS_LENGTH = 45
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def client_address() -> str:
-    """The client's address as the app sees it (behind COACHAPP_TRUSTED_PROXIES, ProxyFix has
-    already put the proxy's X-Forwarded-For there); "" outside a request."""
-    return (request.remote_addr or "")[:ADDRESS_LENGTH] if has_request_context() else ""
-
-
-def client_agent() -> str:
-    """The browser's User-Agent, cut short; "" outside a request."""
-    if not has_request_context():
-        return ""
-    return without_controls(request.headers.get("User-Agent", ""))[:USER_AGENT_LENGTH]
 
 
 def start_login_session(user: User) -> dict[str, object]:

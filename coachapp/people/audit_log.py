@@ -20,6 +20,7 @@ VIEWERS_SHOWN = 20
 ACTION_LABELS = {
     "signin.success": _l("Signed in"),
     "signin.failure": _l("Sign-in refused"),
+    "requests.refused": _l("Many refused requests (probing?)"),
     "passkey.registered": _l("Created a first passkey"),
     "passkey.added": _l("Added a passkey"),
     "passkey.removed": _l("Passkey removed"),

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from coachapp import clock
 from coachapp.auth import invitations
+from coachapp.auth.devices import describe as describe_device
 from coachapp.extensions import db
 from coachapp.htmx import render
 from coachapp.models import AuditEvent, Invitation, Role, RoleProfile, Team, User
@@ -209,6 +210,7 @@ def audit_page() -> Response:
         events=events,
         arguments=arguments,
         label=audit_log.label,
+        device=describe_device,
     )
 
 

@@ -23,6 +23,7 @@ from coachapp.extensions import csrf, db
 from coachapp.followups import service as followups
 from coachapp.followups.forms import OutcomeForm
 from coachapp.models import FollowUp, Observation, ObservationKind, ShadowSession
+from coachapp.refusals import note_reason
 from coachapp.roles import role_required
 from coachapp.scope import coachable_agent_or_404, own_session_or_404
 from coachapp.shadowing import service as shadowing
@@ -83,6 +84,7 @@ def signed_in_with_token() -> tuple[Response, int] | None:
     try:
         csrf.protect()
     except CSRFError:
+        note_reason("csrf")
         return problem(
             403, _l("The security token did not match. Reload the page and try again."), code="csrf"
         )
