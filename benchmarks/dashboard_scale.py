@@ -223,6 +223,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--out")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time against the database as it is when it was seeded before (keep its data)",
+    )
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="dashboard-bench-")
     url = args.database_url or f"sqlite:///{folder}/bench.sqlite3"
@@ -232,14 +237,23 @@ def main() -> None:
 
     clock.now = lambda: NOW
     with app.app_context():
-        db.drop_all()
-        db.create_all()
-        started = time.perf_counter()
-        sizes = seed(args.scale, random.Random(7))
-        seeded_s = round(time.perf_counter() - started, 1)
-        trainer = User(name="Trainer Bench", role=Role.TRAINER, active=True)
-        db.session.add(trainer)
-        db.session.commit()
+        trainer = None
+        if args.reuse:
+            trainer = db.session.scalar(sa.select(User).where(User.role == Role.TRAINER))
+        if trainer is None:
+            db.drop_all()
+            db.create_all()
+            started = time.perf_counter()
+            sizes = seed(args.scale, random.Random(7))
+            seeded_s = round(time.perf_counter() - started, 1)
+            trainer = User(name="Trainer Bench", role=Role.TRAINER, active=True)
+            db.session.add(trainer)
+            db.session.commit()
+        else:
+            count = lambda m: db.session.scalar(sa.select(sa.func.count()).select_from(m))  # noqa: E731
+            sizes = {"observations": count(Observation), "focus_items": count(FocusItem),
+                     "checks": count(FollowUp)}  # fmt: skip
+            seeded_s = None
         client = app.test_client()
         with app.test_request_context():
             token = start_login_session(trainer)

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from coachapp import scheduling
 from coachapp.scheduling import Ladder, Outcome
@@ -96,15 +96,24 @@ class Relapse:
         return self.events + self.censored + self.at_risk
 
 
-def _time_to_slip(item: ItemRecord) -> tuple[int, bool] | None:
-    """(time, is_event) for the survival analysis, or None when never observed after day 0."""
+class SlipTime(NamedTuple):
+    """What the relapse figures read of one item observed after day 0: the first day t >= 1 it
+    was observed, and (time, is_event): the t of its first slip, else of its last observation."""
+
+    first: int
+    time: int
+    event: bool
+
+
+def slip_time(item: ItemRecord) -> SlipTime | None:
+    """The item's SlipTime, or None when never observed after day 0."""
     observed = [(t, c) for t, c in item.observed() if t >= 1]
     if not observed:
         return None
     for t, check in observed:
         if check.outcome == Outcome.SLIPPED:
-            return t, True
-    return observed[-1][0], False
+            return SlipTime(observed[0][0], t, True)
+    return SlipTime(observed[0][0], observed[-1][0], False)
 
 
 def _survival_steps(times: list[tuple[int, bool]]) -> list[tuple[int, float, int, int, int]]:
@@ -144,16 +153,19 @@ def relapse_at(items: Iterable[ItemRecord], days: int = 28) -> Relapse:
     An item is included when it has an observed check on a day 1..days; the rest are counted as
     not re-observed, never as successes. Events come before censorings at equal times.
     """
+    return relapse_of((slip_time(item) for item in items), days)
+
+
+def relapse_of(slip_times: Iterable[SlipTime | None], days: int = 28) -> Relapse:
+    """relapse_at from each item's SlipTime (None: never observed after day 0)."""
     times: list[tuple[int, bool]] = []
     not_reobserved = events = censored = at_risk = 0
-    for item in items:
-        if not any(1 <= t <= days for t, _ in item.observed()):
+    for found in slip_times:
+        if found is None or found.first > days:
             not_reobserved += 1
             continue
-        found = _time_to_slip(item)
-        assert found is not None
-        time, is_event = found
-        times.append(found)
+        time, is_event = found.time, found.event
+        times.append((time, is_event))
         if is_event and time <= days:
             events += 1
         elif time < days:
@@ -195,14 +207,18 @@ def survival_curve(items: Iterable[ItemRecord], *, horizon: int | None = None) -
     Every item observed after day 0 is included (up to `horizon` days when given, later times
     being censored at the horizon); the others are counted as not re-observed.
     """
+    return curve_of((slip_time(item) for item in items), horizon=horizon)
+
+
+def curve_of(slip_times: Iterable[SlipTime | None], *, horizon: int | None = None) -> Curve:
+    """survival_curve from each item's SlipTime (None: never observed after day 0)."""
     times: list[tuple[int, bool]] = []
     not_reobserved = 0
-    for item in items:
-        found = _time_to_slip(item)
+    for found in slip_times:
         if found is None:
             not_reobserved += 1
             continue
-        time, is_event = found
+        time, is_event = found.time, found.event
         if horizon is not None and time > horizon:
             time, is_event = horizon, False
         times.append((time, is_event))
@@ -228,16 +244,32 @@ def sustained_at(
 ) -> Sustained:
     """S56: among items at least `end` days old with an observed check on days start..end, the
     share whose latest observed check in that window was Sustained."""
+    return sustained_of(
+        ((item.opened_on, latest_outcome(item, start, end)) for item in items),
+        as_of=as_of,
+        end=end,
+    )
+
+
+def latest_outcome(item: ItemRecord, start: int = 49, end: int = 70) -> Outcome | None:
+    """The outcome of the item's latest observed check on days start..end (None: none)."""
+    in_window = [c for t, c in item.observed() if start <= t <= end]
+    return in_window[-1].outcome if in_window else None
+
+
+def sustained_of(
+    latest: Iterable[tuple[date, Outcome | None]], *, as_of: date, end: int = 70
+) -> Sustained:
+    """sustained_at from each item's (opened_on, latest_outcome in the window)."""
     eligible = sustained = not_reobserved = 0
-    for item in items:
-        if (as_of - item.opened_on).days < end:
+    for opened_on, outcome in latest:
+        if (as_of - opened_on).days < end:
             continue
-        in_window = [c for t, c in item.observed() if start <= t <= end]
-        if not in_window:
+        if outcome is None:
             not_reobserved += 1
             continue
         eligible += 1
-        if in_window[-1].outcome == Outcome.SUSTAINED:
+        if outcome == Outcome.SUSTAINED:
             sustained += 1
     return Sustained(
         value=sustained / eligible if eligible else None,
@@ -343,9 +375,20 @@ def _quantile(times: list[tuple[int, bool]], share: float) -> int | None:
     return None
 
 
-def time_to_graduation(
-    items: Iterable[ItemRecord], *, as_of: date, by_day: int = 140
-) -> Graduation:
+class ItemSpan(Protocol):
+    """What time to graduation and the lapse counts read of an item (an ItemRecord has it)."""
+
+    @property
+    def opened_on(self) -> date: ...
+    @property
+    def closed_on(self) -> date | None: ...
+    @property
+    def lapses(self) -> int: ...
+    @property
+    def escalated(self) -> bool: ...
+
+
+def time_to_graduation(items: Iterable[ItemSpan], *, as_of: date, by_day: int = 140) -> Graduation:
     times: list[tuple[int, bool]] = []
     closed = old_enough = closed_by = 0
     for item in items:
@@ -385,7 +428,7 @@ class Lapses:
     escalated_open: int
 
 
-def lapses(items: Iterable[ItemRecord]) -> Lapses:
+def lapses(items: Iterable[ItemSpan]) -> Lapses:
     count = total = escalated = escalated_open = 0
     for item in items:
         count += 1

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from coachapp import audit, clock
-from coachapp.dashboard import charts, service
+from coachapp.dashboard import charts, figures, service
 from coachapp.dashboard import cohorts as cohorts_service
 from coachapp.dashboard import export as export_service
 from coachapp.dashboard import worklists as worklists_service
@@ -57,29 +57,31 @@ def _context() -> tuple[service.Filters, service.Periods, service.Data]:
 @viewers
 def index() -> Response:
     """Headline figures under the chosen filters, with charts and their data tables."""
-    filters, periods, data = _context()
-    ladder = current_ladder()
-    load, managers = service.forward_load(data, periods.end)
-    curve = service.curve(data, periods)
+    options = service.options_for(current_user)
+    filters = service.Filters.from_args(request.args, options)
+    periods = service.Periods.ending(clock.today(), filters.period)
+    shown = figures.figures(current_user, filters, options, periods, current_ladder())
     return render(
         "dashboard/index.html",
         "dashboard/index.html",
         filters=filters,
         periods=periods,
-        options=data.options,
+        options=options,
         period_labels=service.PERIODS,
-        tiles=service.tiles(data, ladder, periods),
-        curve=curve,
-        curve_plot=charts.curve_plot(curve),
-        by_manager=_chart(service.on_time_by(data, ladder, periods, "manager")),
-        by_team=_chart(service.on_time_by(data, ladder, periods, "team")),
-        by_competency=_chart(service.relapse_by(data, periods, "competency")),
-        by_behaviour=_chart(service.relapse_by(data, periods, "behaviour")),
-        load=load,
-        load_managers=managers,
-        load_columns=charts.columns(load.totals, [w.strftime("%d %b") for w in load.weeks]),
-        more=service.more_figures(data, periods),
-        obstacles_raised=data.obstacles_raised,
+        tiles=shown.tiles,
+        curve=shown.curve,
+        curve_plot=charts.curve_plot(shown.curve),
+        by_manager=_chart(shown.by_manager),
+        by_team=_chart(shown.by_team),
+        by_competency=_chart(shown.by_competency),
+        by_behaviour=_chart(shown.by_behaviour),
+        load=shown.load,
+        load_managers=list(options.managers),
+        load_columns=charts.columns(
+            shown.load.totals, [w.strftime("%d %b") for w in shown.load.weeks]
+        ),
+        more=shown.more,
+        obstacles_raised=shown.obstacles_raised,
     )
 
 

@@ -1,0 +1,649 @@
+"""The dashboard's headline figures aggregated in SQL: a fixed number of statements whose answers
+do not grow with the checks (per team, per item opened in the two periods, per due date).
+
+Exactly the figures of coachapp.metrics, from the same definitions:
+
+- A check's on-time window (scheduling.on_time) is computed in SQL from its due date, gap and
+  the organisation's current working days. A window spans whole working days, and working days
+  repeat every week, so its first and last day lie a fixed number of calendar days from the due
+  date for each weekday of the due date and working-day count: a table of 56 digits worked
+  out here from scheduling.Ladder.add_working_days and read in SQL with substr(). No stored
+  copy that could go stale when the organisation changes its working days.
+- Escalations read the item's lapse count (FocusItem.lapses, one per slip) and its checks done
+  after the previous period, for how it stood then.
+- Kaplan-Meier (R28, the curve) and S56 read per item only its first observed day, first slip,
+  last observed day and latest outcome on days 49..70: SQL groups those per item, Python runs
+  metrics.relapse_of / curve_of / sustained_of over them.
+
+tests/test_dashboard_figures.py checks every figure against coachapp.metrics over the full
+records on both backends.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from coachapp import metrics, scheduling
+from coachapp.dashboard.service import (
+    Filters,
+    More,
+    Options,
+    Periods,
+    Row,
+    Tile,
+    _item_filter,
+    _median_detail,
+    _obstacles,
+)
+from coachapp.extensions import db
+from coachapp.metrics import SlipTime
+from coachapp.models import Behaviour, Competency, FocusItem, FollowUp, Role, SelfCheck, User
+from coachapp.scheduling import Ladder, Outcome
+
+OBSERVED = tuple(o.value for o in metrics.OBSERVED)
+WEEKS = 6
+#: S56's window, as metrics.sustained_at's defaults.
+S56_START, S56_END = 49, 70
+_OUTCOME_DIGITS = {Outcome.SUSTAINED.value: 1, Outcome.PARTLY.value: 2, Outcome.SLIPPED.value: 3}
+_DIGIT_OUTCOMES = {digit: Outcome(value) for value, digit in _OUTCOME_DIGITS.items()}
+
+
+# --- SQL building blocks ---------------------------------------------------------------------
+
+
+class _Sql:
+    """Date arithmetic for the backend in use (SQLite or PostgreSQL)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.sqlite = dialect == "sqlite"
+
+    def day(self, value: date) -> sa.ColumnElement[Any]:
+        return sa.literal(value, sa.Date)
+
+    def days(self, a: sa.ColumnElement[Any], b: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+        """a - b in whole days."""
+        if self.sqlite:
+            return sa.cast(sa.func.julianday(a) - sa.func.julianday(b), sa.Integer)
+        return sa.cast(a - b, sa.Integer)
+
+    def days_since(self, a: sa.ColumnElement[Any], day: date) -> sa.ColumnElement[int]:
+        """a - day in whole days (on SQLite against the day's Julian number, parsed once)."""
+        if self.sqlite:
+            julian = sa.literal_column(repr(day.toordinal() + 1721424.5))
+            return sa.cast(sa.func.julianday(a) - julian, sa.Integer)
+        return sa.cast(a - self.day(day), sa.Integer)
+
+    def sunday_based_weekday(self, value: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+        """0 for Sunday .. 6 for Saturday, on both backends."""
+        if self.sqlite:
+            # From the Julian day (noon-based, so x.5 at midnight): cheaper than strftime.
+            return sa.cast(sa.func.julianday(value) + 1.5, sa.Integer) % 7
+        return sa.cast(sa.extract("dow", value), sa.Integer)
+
+    def narrow(self, column: sa.ColumnElement[int], filters: Filters,
+               viewer: User) -> sa.ColumnElement[int]:  # fmt: skip
+        """On SQLite, `column + 0` when the filters keep most agents: it keeps SQLite from
+        walking every agent's items through an index, so it scans the checks once instead
+        (three times faster at two years' size). PostgreSQL plans that on its own."""
+        from coachapp.models import Role
+
+        broad = viewer.role != Role.MANAGER and all(
+            getattr(filters, name) is None for name in ("team", "manager", "cohort", "behaviour")
+        )
+        return column + 0 if self.sqlite and broad else column
+
+
+def _calendar_days(ladder: Ladder, steps: sa.ColumnElement[int], weekday: sa.ColumnElement[int],
+                   forward: bool) -> sa.ColumnElement[int]:  # fmt: skip
+    """Calendar days from a due date to `steps` (>= 1) working days after (or before) it.
+
+    With w working days a week, that is 7 * ((steps - 1) // w) days plus the days to the r-th
+    working day, r = (steps - 1) % w + 1, from the due date's weekday: at most 7, one digit of a
+    table read off Ladder.add_working_days and indexed by 8 * weekday + r.
+    """
+    w = len(ladder.working_days)
+    monday = date(2024, 1, 1)  # any Monday: the table depends on the weekday only
+    digits = ["0"] * 56
+    for python_weekday in range(7):
+        start = monday + timedelta(days=python_weekday)
+        sunday_based = (python_weekday + 1) % 7
+        for r in range(1, w + 1):
+            end = ladder.add_working_days(start, r if forward else -r)
+            digits[sunday_based * 8 + r] = str(abs((end - start).days))
+    table = sa.literal_column("'" + "".join(digits) + "'")  # digits only: no quoting needed
+    position = weekday * 8 + (steps - 1) % w + 2  # substr counts from 1
+    return 7 * ((steps - 1) // w) + sa.cast(sa.func.substr(table, position, 1), sa.Integer)
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A check's on-time window in SQL: days before and after its due date."""
+
+    early: sa.ColumnElement[int]
+    late: sa.ColumnElement[int]
+
+
+def _window(ladder: Ladder, sql: _Sql) -> _Window:
+    # scheduling.on_time: early = gap // 10 and late = max(1, ceil(gap / 4)) working days; a
+    # gap is at least 1 day, so (gap + 3) // 4 is at least 1.
+    weekday = sql.sunday_based_weekday(FollowUp.due_on)
+    early_steps = FollowUp.gap // 10
+    late_steps = (FollowUp.gap + 3) // 4
+    early = sa.case(
+        (early_steps == 0, 0),
+        else_=_calendar_days(ladder, early_steps, weekday, forward=False),
+    )
+    return _Window(early=early, late=_calendar_days(ladder, late_steps, weekday, forward=True))
+
+
+def _count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Everything the dashboard page shows, in the shapes its template reads."""
+
+    tiles: list[Tile]
+    curve: metrics.Curve
+    by_manager: list[Row]
+    by_team: list[Row]
+    by_competency: list[Row]
+    by_behaviour: list[Row]
+    load: metrics.Load
+    more: More
+    obstacles_raised: tuple[int, int]
+
+
+def figures(viewer: User, filters: Filters, options: Options, periods: Periods,
+            ladder: Ladder) -> Figures:  # fmt: skip
+    """Five statements, whatever the size of the data (obstacles included)."""
+    sql = _Sql(db.session.get_bind().dialect.name)
+    teams, overdue_days = _per_team(viewer, filters, periods, ladder, sql)
+    items = _recent_items(viewer, filters, periods, sql)
+    escalated_now, escalated_then = _escalations(viewer, filters, periods)
+    waiting, raised_now, raised_before = _obstacles(viewer, filters, periods)
+
+    total = _Sums()
+    for sums in teams.values():
+        total.add(sums)
+    now = _on_time(total.now_counted, total.now_on_time, total.backlog, overdue_days)
+    before = _on_time(total.before_counted, total.before_on_time, 0, [])
+    current = [i for i in items if periods.start <= i.opened_on <= periods.end]
+    previous = [i for i in items if periods.previous_start <= i.opened_on <= periods.previous_end]
+    r28 = metrics.relapse_of(i.slip for i in current)
+    r28_before = metrics.relapse_of(i.slip for i in previous)
+    s56 = metrics.sustained_of(((i.opened_on, i.late) for i in current), as_of=periods.end)
+    s56_before = metrics.sustained_of(((i.opened_on, i.late) for i in previous),
+                                      as_of=periods.end)  # fmt: skip
+    tiles = [
+        Tile("on_time", _l("Follow-ups on time"), now.value, before.value, now.counted,
+             before.counted, True),
+        Tile("backlog", _l("Overdue backlog"), now.backlog, total.backlog_then, None,
+             None, False, detail=_median_detail(now.median_days_overdue)),
+        Tile("r28", _l("Relapse by 4 weeks (R28)"), r28.value, r28_before.value,
+             r28.included, r28_before.included, True),
+        Tile("s56", _l("Sustained at 8 weeks (S56)"), s56.value, s56_before.value,
+             s56.eligible, s56_before.eligible, True),
+        Tile("escalated", _l("Escalations open"), escalated_now, escalated_then, None,
+             None, False),
+        Tile("obstacles", _l("Obstacles waiting"), waiting, None, None, None, False),
+    ]  # fmt: skip
+    more = More(
+        graduation=metrics.time_to_graduation(current, as_of=periods.end),
+        lapses=metrics.lapses(current),
+        outcomes=metrics.OutcomeRates(
+            done=total.done,
+            observed=total.observed,
+            partly=total.partly,
+            no_chance=total.no_chance,
+            partly_rate=total.partly / total.observed if total.observed else None,
+            no_chance_rate=total.no_chance / total.done if total.done else None,
+        ),
+        agreement=_agreement(viewer, filters, periods),
+    )
+    return Figures(
+        tiles=tiles,
+        curve=metrics.curve_of((i.slip for i in current), horizon=112),
+        by_manager=_on_time_rows(teams, options, "manager"),
+        by_team=_on_time_rows(teams, options, "team"),
+        by_competency=_relapse_rows(current, options, "competency"),
+        by_behaviour=_relapse_rows(current, options, "behaviour"),
+        load=_load(teams, options, periods.end),
+        more=more,
+        obstacles_raised=(raised_now, raised_before),
+    )
+
+
+def _on_time(counted: int, on_time: int, backlog: int, overdue: list[int]) -> metrics.OnTime:
+    import statistics
+
+    return metrics.OnTime(
+        value=on_time / counted if counted else None,
+        counted=counted,
+        on_time=on_time,
+        backlog=backlog,
+        median_days_overdue=statistics.median(overdue) if overdue else None,
+    )
+
+
+# --- per team: the checks' counts ----------------------------------------------------------
+
+_SUMS = (
+    "now_counted", "now_on_time", "before_counted", "before_on_time", "backlog", "backlog_then",
+    "done", "observed", "partly", "no_chance", "late",
+    *(f"week{w}" for w in range(WEEKS)),
+)  # fmt: skip
+
+
+class _Sums:
+    def __init__(self, values: tuple[int, ...] | None = None) -> None:
+        for name, value in zip(_SUMS, values or (0,) * len(_SUMS), strict=True):
+            setattr(self, name, int(value))
+
+    def add(self, other: "_Sums") -> None:
+        for name in _SUMS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _scope(viewer: User, filters: Filters) -> list[sa.ColumnElement[bool]]:
+    """_item_filter, where the viewer's scope is every team (trainers and admins) written as
+    "has a team": the same agents (a team id always names a team), without a look-up per row."""
+    conditions = _item_filter(viewer, filters)
+    if viewer.role != Role.MANAGER:
+        conditions[0] = User.team_id.is_not(None)
+    return conditions
+
+
+def _agreement(viewer: User, filters: Filters, periods: Periods) -> metrics.Agreement:
+    """Self-check agreement over the observed checks done in the period: from the self-checks
+    (few), so the checks' own statement need not join them."""
+    query = (
+        sa.select(sa.func.count(), _count(SelfCheck.rating == FollowUp.outcome))
+        .select_from(SelfCheck)
+        # "+ 0": read from the self-checks (few) first, never from the checks.
+        .join(FollowUp, FollowUp.id == SelfCheck.followup_id + 0)
+        .join(FocusItem, FocusItem.id == FollowUp.focus_item_id)
+    )
+    compared, matched = db.session.execute(
+        _item_joins(query, filters).where(
+            *_scope(viewer, filters),
+            FollowUp.outcome.in_(OBSERVED),
+            FollowUp.observed_on.between(periods.start, periods.end),
+        )
+    ).one()
+    return metrics.Agreement(
+        compared=compared, matched=matched, value=matched / compared if compared else None
+    )
+
+
+def _item_joins(query: sa.Select, filters: Filters) -> sa.Select:  # type: ignore[type-arg]
+    """The joins _item_filter needs, and no more (query selects from FocusItem)."""
+    query = query.join(User, User.id == FocusItem.agent_id)
+    if filters.profile is not None or filters.competency is not None:
+        query = query.join(Behaviour, Behaviour.id == FocusItem.behaviour_id)
+    if filters.profile is not None:
+        query = query.join(Competency, Competency.id == Behaviour.competency_id)
+    return query
+
+
+def _check_rows(viewer: User, filters: Filters, periods: Periods, ladder: Ladder,
+                sql: _Sql) -> sa.CTE:  # fmt: skip
+    """One row per check that a figure can count, its dates as days from today (negative in the
+    past) and its window's reach, worked out once per row (a materialised CTE).
+
+    Counted are the checks due since the previous period began, those not done and those done
+    since the previous period ended: no figure reads any other check.
+    """
+    window = _window(ladder, sql)
+    today = periods.end
+    done = sa.and_(FollowUp.outcome.is_not(None), FollowUp.observed_on.is_not(None))
+    query = sa.select(
+        User.team_id.label("team_id"),
+        sql.days_since(FollowUp.due_on, today).label("due"),
+        sa.case((done, sql.days_since(FollowUp.observed_on, today))).label("done"),
+        window.early.label("early"),
+        window.late.label("late"),
+        FollowUp.outcome.label("outcome"),
+        sa.case((FocusItem.status != scheduling.CLOSED, 1), else_=0).label("open"),
+    ).select_from(FollowUp)
+    item_id = sql.narrow(FollowUp.focus_item_id, filters, viewer)
+    query = _item_joins(query.join(FocusItem, FocusItem.id == item_id), filters)
+    query = query.where(
+        *_scope(viewer, filters),
+        sa.or_(
+            FollowUp.due_on >= sql.day(periods.previous_start),
+            FollowUp.outcome.is_(None),
+            FollowUp.observed_on > sql.day(periods.previous_end),
+        ),
+    )
+    return query.cte("checks").prefix_with("MATERIALIZED")
+
+
+def _conditions(c: Any, periods: Periods) -> dict[str, sa.ColumnElement[bool]]:
+    """The on-time, backlog, outcome and forward-load conditions of one check row."""
+    today = periods.end
+
+    def offset(day: date) -> int:
+        return (day - today).days
+
+    def done_by(day: date) -> sa.ColumnElement[bool]:
+        return c.done <= offset(day)
+
+    def not_done_by(day: date) -> sa.ColumnElement[bool]:
+        return sa.or_(c.done.is_(None), c.done > offset(day))
+
+    def closed(day: date) -> sa.ColumnElement[bool]:
+        return c.due < offset(day) - c.late
+
+    def due_in(start: date, end: date) -> sa.ColumnElement[bool]:
+        return c.due.between(offset(start), offset(end))
+
+    in_window = sa.and_(c.done - c.due >= -c.early, c.done - c.due <= c.late)
+    done_now = c.done.between(offset(periods.start), 0)
+    observed = c.outcome.in_(OBSERVED)
+    pending = sa.and_(c.done.is_(None), c.open == 1)
+    out = {
+        # Within a part whose rows are the checks due in a period:
+        "counted": sa.or_(done_by(today), closed(today)),
+        "on_time": sa.and_(done_by(today), in_window),
+        "now_counted": sa.and_(due_in(periods.start, today), sa.or_(done_by(today), closed(today))),
+        "now_on_time": sa.and_(due_in(periods.start, today), done_by(today), in_window),
+        "before_counted": sa.and_(
+            due_in(periods.previous_start, periods.previous_end),
+            sa.or_(done_by(today), closed(today)),
+        ),
+        "before_on_time": sa.and_(
+            due_in(periods.previous_start, periods.previous_end), done_by(today), in_window
+        ),
+        "backlog": sa.and_(not_done_by(today), closed(today)),
+        "backlog_then": sa.and_(not_done_by(periods.previous_end), closed(periods.previous_end)),
+        "done": done_now,
+        "observed": sa.and_(done_now, observed),
+        "partly": sa.and_(done_now, c.outcome == Outcome.PARTLY.value),
+        "no_chance": sa.and_(done_now, c.outcome == Outcome.NO_CHANCE.value),
+        "late": sa.and_(pending, c.due < 0),
+    }
+    for w in range(WEEKS):
+        out[f"week{w}"] = sa.and_(pending, c.due.between(7 * w, 7 * w + 6))
+    return out
+
+
+#: The parts of the per-team statement: which sums each computes over which rows.
+_PARTS: tuple[tuple[str, ...], ...] = (
+    # Checks due in the two periods, by team and period: counted and on time.
+    ("counted", "on_time"),
+    # Checks not done, or done after the previous period: backlogs and the forward load.
+    ("backlog", "backlog_then", "late", *(f"week{w}" for w in range(WEEKS))),
+    # Checks done in the period, all teams together: outcomes and self-check agreement.
+    ("done", "observed", "partly", "no_chance"),
+)
+_WIDTH = max(len(part) for part in _PARTS)
+
+
+def _per_team(viewer: User, filters: Filters, periods: Periods, ladder: Ladder,
+              sql: _Sql) -> tuple[dict[int, _Sums], list[int]]:  # fmt: skip
+    """The checks' counts per team, and the days overdue of every check in the backlog (for its
+    median, grouped by due date): one statement, its parts each reading only the check rows
+    they count (each row's window is worked out once, in the materialised CTE)."""
+    c = _check_rows(viewer, filters, periods, ladder, sql).c
+    conditions = _conditions(c, periods)
+    today = periods.end
+
+    def offset(day: date) -> int:
+        return (day - today).days
+
+    def part(number: int, key: Any, names: tuple[str, ...]) -> sa.Select:  # type: ignore[type-arg]
+        sums = [_count(conditions[name]) for name in names]
+        padding = [sa.literal(0)] * (_WIDTH - len(sums))
+        return sa.select(sa.literal(number), c.team_id, key, *sums, *padding)
+
+    period = sa.case((c.due >= offset(periods.start), 0), else_=1)
+    counted = (
+        part(0, period, _PARTS[0])
+        .where(c.due.between(offset(periods.previous_start), 0))
+        .group_by(c.team_id, period)
+    )
+    open_rows = (
+        part(1, sa.literal(0), _PARTS[1])
+        .where(sa.or_(c.done.is_(None), c.done > offset(periods.previous_end)))
+        .group_by(c.team_id)
+    )
+    done = part(2, sa.literal(0), _PARTS[2]).where(c.done.between(offset(periods.start), 0))
+    done = done.group_by(c.team_id)
+    backlog = (
+        sa.select(
+            sa.literal(3), sa.literal(0), c.due, sa.func.count(), *[sa.literal(0)] * (_WIDTH - 1)
+        )  # fmt: skip
+        .where(conditions["backlog"])
+        .group_by(c.due)
+    )
+    teams: dict[int, _Sums] = defaultdict(_Sums)
+    overdue: list[int] = []
+    for number, team_id, key, *values in db.session.execute(
+        sa.union_all(counted, open_rows, done, backlog)
+    ):
+        if number == 3:
+            overdue.extend([-key] * values[0])
+            continue
+        sums = teams[team_id]
+        names = _PARTS[number]
+        if number == 0:
+            prefix = "now_" if key == 0 else "before_"
+            names = tuple(prefix + name for name in names)
+        for name, value in zip(names, values, strict=False):
+            setattr(sums, name, getattr(sums, name) + int(value))
+    return dict(teams), sorted(overdue)
+
+
+def _on_time_rows(teams: dict[int, _Sums], options: Options, by: str) -> list[Row]:
+    """Follow-up completion per manager (the process they own) or per team; nothing per agent."""
+    teams_of: dict[int, set[int]] = defaultdict(set)
+    for manager_id, team_id in options.manages:
+        teams_of[manager_id].add(team_id)
+    groups = options.managers if by == "manager" else options.teams
+    rows = []
+    for group in groups:
+        sums = _Sums()
+        for team in teams_of[group.id] if by == "manager" else {group.id}:
+            if team in teams:
+                sums.add(teams[team])
+        rate = _on_time(sums.now_counted, sums.now_on_time, sums.backlog, [])
+        if rate.counted or rate.backlog:
+            rows.append(Row(group.id, group.name, rate.value, rate.counted, str(rate.backlog)))
+    return rows
+
+
+def _load(teams: dict[int, _Sums], options: Options, today: date) -> metrics.Load:
+    """Checks still to do per manager and week, for the coming six weeks (metrics.forward_load)."""
+    teams_of: dict[int, set[int]] = defaultdict(set)
+    for manager_id, team_id in options.manages:
+        teams_of[manager_id].add(team_id)
+    overdue: dict[object, int] = {}
+    per_week: dict[object, tuple[int, ...]] = {}
+    totals = [0] * WEEKS
+    for manager in options.managers:
+        sums = _Sums()
+        for team in teams_of[manager.id]:
+            if team in teams:
+                sums.add(teams[team])
+        overdue[manager.id] = sums.late
+        per_week[manager.id] = tuple(getattr(sums, f"week{w}") for w in range(WEEKS))
+        for w in range(WEEKS):
+            totals[w] += per_week[manager.id][w]
+    return metrics.Load(
+        weeks=tuple(today + timedelta(days=7 * w) for w in range(WEEKS)),
+        overdue=overdue,
+        per_week=per_week,
+        totals=tuple(totals),
+    )
+
+
+# --- per item opened in the two periods ----------------------------------------------------
+
+
+class _Recent(NamedTuple):
+    """An item opened in the two periods, as its figures read it (a metrics.ItemSpan)."""
+
+    id: int
+    behaviour_id: int
+    competency_id: int
+    opened_on: date
+    slip: SlipTime | None
+    #: The latest observed outcome on days 49..70.
+    late: Outcome | None
+    closed_on: date | None
+    lapses: int
+
+    @property
+    def escalated(self) -> bool:
+        return self.lapses >= scheduling.ESCALATION_LAPSES
+
+
+def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -> list[_Recent]:
+    """The items opened since the previous period began, one row each with what their figures
+    read of their checks (all of them: these items are younger than the two periods)."""
+    observed = FollowUp.outcome.in_(OBSERVED)
+    slipped = FollowUp.outcome == Outcome.SLIPPED.value
+    t = sql.days(FollowUp.observed_on, FocusItem.opened_on)
+    # The latest observed check on days 49..70, by day then sequence (metrics sorts by day,
+    # stably in sequence order), as one number: day, sequence, and the outcome's digit.
+    s56_key = sa.case(
+        (observed, sa.case((t.between(S56_START, S56_END), t * 10_000_000
+                            + FollowUp.sequence * 10
+                            + sa.case(_OUTCOME_DIGITS, value=FollowUp.outcome, else_=0)))),
+    )  # fmt: skip
+    after_opening = FollowUp.observed_on > FocusItem.opened_on
+    query = sa.select(
+        FocusItem.id,
+        FocusItem.behaviour_id,
+        Behaviour.competency_id,
+        sa.type_coerce(FocusItem.opened_on, sa.String),
+        FocusItem.status,
+        FocusItem.lapses,
+        sa.func.min(sa.case((sa.and_(observed, after_opening), t))),
+        sa.func.min(sa.case((sa.and_(slipped, after_opening), t))),
+        sa.func.max(sa.case((sa.and_(observed, after_opening), t))),
+        sa.func.max(s56_key),
+        sa.func.max(t),
+        _count(slipped),
+    ).select_from(FocusItem)
+    # Only checks done (with their date) count here.
+    done = sa.and_(
+        FollowUp.focus_item_id == FocusItem.id,
+        FollowUp.outcome.is_not(None),
+        FollowUp.observed_on.is_not(None),
+    )
+    query = (
+        query.join(FollowUp, done, isouter=True)
+        .join(User, User.id == FocusItem.agent_id)
+        .join(Behaviour, Behaviour.id == FocusItem.behaviour_id)
+    )
+    if filters.profile is not None:
+        query = query.join(Competency, Competency.id == Behaviour.competency_id)
+    query = query.where(
+        *_scope(viewer, filters),
+        FocusItem.opened_on.between(sql.day(periods.previous_start), sql.day(periods.end)),
+    )
+    rows = db.session.execute(query.group_by(FocusItem.id, Behaviour.competency_id)).all()
+    items = []
+    closed = scheduling.CLOSED
+    for (item_id, behaviour_id, competency_id, opened, status, lapses, first, first_slip,
+         last, key, last_done, slips) in rows:  # fmt: skip
+        # Read as text on SQLite (parsed here, faster), as a date on PostgreSQL.
+        opened_on = opened if isinstance(opened, date) else date.fromisoformat(opened)
+        if first is None:
+            slip = None
+        elif first_slip is not None:
+            slip = SlipTime(first, first_slip, True)
+        else:
+            slip = SlipTime(first, last, False)
+        items.append(
+            _Recent(
+                item_id,
+                behaviour_id,
+                competency_id,
+                opened_on,
+                slip,
+                None if key is None else _DIGIT_OUTCOMES[key % 10],
+                opened_on + timedelta(days=last_done)
+                if status == closed and last_done is not None
+                else None,
+                max(lapses, slips),
+            )
+        )
+    return items
+
+
+def _relapse_rows(items: list[_Recent], options: Options, by: str) -> list[Row]:
+    """R28 per behaviour or competency, for the items opened in the period."""
+    attribute = "behaviour_id" if by == "behaviour" else "competency_id"
+    groups = options.behaviours if by == "behaviour" else options.competencies
+    grouped: dict[int, list[SlipTime | None]] = defaultdict(list)
+    for item in items:
+        grouped[getattr(item, attribute)].append(item.slip)
+    rows = []
+    for group in groups:
+        if group.id not in grouped:
+            continue
+        result = metrics.relapse_of(grouped[group.id])
+        rows.append(Row(group.id, group.name, result.value, result.included,
+                        str(result.not_reobserved)))  # fmt: skip
+    return rows
+
+
+# --- escalations ---------------------------------------------------------------------------
+
+
+def _escalations(viewer: User, filters: Filters, periods: Periods) -> tuple[int, int]:
+    """Escalated items still open now, and as they stood at the end of the previous period.
+
+    One row per item with three lapses or more (the item's lapse count, which the scheduler
+    keeps: one per slip), with its checks done after that day: its slips then were its lapses
+    less those, and it was closed then when it is closed now and its closing check (its last
+    check done) was not done after that day.
+    """
+    end = periods.previous_end
+    later = sa.and_(
+        FollowUp.focus_item_id == FocusItem.id,
+        FollowUp.outcome.is_not(None),
+        FollowUp.observed_on > end,
+    )
+    query = (
+        sa.select(
+            FocusItem.opened_on,
+            FocusItem.status,
+            FocusItem.lapses,
+            _count(FollowUp.outcome == Outcome.SLIPPED.value),
+            sa.func.count(FollowUp.id),
+        )
+        .select_from(FocusItem)
+        .join(FollowUp, later, isouter=True)
+    )
+    query = _item_joins(query, filters).where(
+        *_scope(viewer, filters), FocusItem.lapses >= scheduling.ESCALATION_LAPSES
+    )
+    now = then = 0
+    for opened_on, status, lapses, later_slips, later_done in db.session.execute(
+        query.group_by(FocusItem.id)
+    ):
+        if status != scheduling.CLOSED:
+            now += 1
+        closed_then = status == scheduling.CLOSED and later_done == 0
+        if (
+            opened_on <= end
+            and lapses - later_slips >= scheduling.ESCALATION_LAPSES
+            and not closed_then
+        ):
+            then += 1
+    return now, then
+
+
+__all__ = ["Figures", "figures"]
