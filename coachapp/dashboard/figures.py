@@ -351,9 +351,6 @@ def _conditions(c: Any, periods: Periods) -> dict[str, sa.ColumnElement[bool]]:
     observed = c.outcome.in_(OBSERVED)
     pending = sa.and_(c.done.is_(None), c.open == 1)
     out = {
-        # Within a part whose rows are the checks due in a period:
-        "counted": sa.or_(done_by(today), closed(today)),
-        "on_time": sa.and_(done_by(today), in_window),
         "now_counted": sa.and_(due_in(periods.start, today), sa.or_(done_by(today), closed(today))),
         "now_on_time": sa.and_(due_in(periods.start, today), done_by(today), in_window),
         "before_counted": sa.and_(
@@ -378,8 +375,8 @@ def _conditions(c: Any, periods: Periods) -> dict[str, sa.ColumnElement[bool]]:
 
 #: The parts of the per-team statement: which sums each computes over which rows.
 _PARTS: tuple[tuple[str, ...], ...] = (
-    # Checks due in the two periods, by team and period: counted and on time.
-    ("counted", "on_time"),
+    # Checks due in the two periods, by team: counted and on time in each period.
+    ("now_counted", "now_on_time", "before_counted", "before_on_time"),
     # Checks not done, or done after the previous period: backlogs and the forward load.
     ("backlog", "backlog_then", "late", *(f"week{w}" for w in range(WEEKS))),
     # Checks done in the period, all teams together: outcomes and self-check agreement.
@@ -389,7 +386,7 @@ _WIDTH = max(len(part) for part in _PARTS)
 
 
 def _per_team(viewer: User, filters: Filters, periods: Periods, ladder: Ladder,
-              sql: _Sql) -> tuple[dict[int, _Sums], list[int]]:  # fmt: skip
+              sql: _Sql) -> tuple[dict[int | None, _Sums], list[int]]:  # fmt: skip
     """The checks' counts per team, and the days overdue of every check in the backlog (for its
     median, grouped by due date): one statement, its parts each reading only the check rows
     they count (each row's window is worked out once, in the materialised CTE)."""
@@ -400,24 +397,23 @@ def _per_team(viewer: User, filters: Filters, periods: Periods, ladder: Ladder,
     def offset(day: date) -> int:
         return (day - today).days
 
-    def part(number: int, key: Any, names: tuple[str, ...]) -> sa.Select:  # type: ignore[type-arg]
+    def part(number: int, team: Any, names: tuple[str, ...]) -> sa.Select:  # type: ignore[type-arg]
         sums = [_count(conditions[name]) for name in names]
         padding = [sa.literal(0)] * (_WIDTH - len(sums))
-        return sa.select(sa.literal(number), c.team_id, key, *sums, *padding)
+        return sa.select(sa.literal(number), team, sa.literal(0), *sums, *padding)
 
-    period = sa.case((c.due >= offset(periods.start), 0), else_=1)
     counted = (
-        part(0, period, _PARTS[0])
+        part(0, c.team_id, _PARTS[0])
         .where(c.due.between(offset(periods.previous_start), 0))
-        .group_by(c.team_id, period)
+        .group_by(c.team_id)
     )
     open_rows = (
-        part(1, sa.literal(0), _PARTS[1])
+        part(1, c.team_id, _PARTS[1])
         .where(sa.or_(c.done.is_(None), c.done > offset(periods.previous_end)))
         .group_by(c.team_id)
     )
-    done = part(2, sa.literal(0), _PARTS[2]).where(c.done.between(offset(periods.start), 0))
-    done = done.group_by(c.team_id)
+    # All teams together (team None): only the totals show these.
+    done = part(2, sa.null(), _PARTS[2]).where(c.done.between(offset(periods.start), 0))
     backlog = (
         sa.select(
             sa.literal(3), sa.literal(0), c.due, sa.func.count(), *[sa.literal(0)] * (_WIDTH - 1)
@@ -425,7 +421,7 @@ def _per_team(viewer: User, filters: Filters, periods: Periods, ladder: Ladder,
         .where(conditions["backlog"])
         .group_by(c.due)
     )
-    teams: dict[int, _Sums] = defaultdict(_Sums)
+    teams: dict[int | None, _Sums] = defaultdict(_Sums)
     overdue: list[int] = []
     for number, team_id, key, *values in db.session.execute(
         sa.union_all(counted, open_rows, done, backlog)
@@ -434,16 +430,12 @@ def _per_team(viewer: User, filters: Filters, periods: Periods, ladder: Ladder,
             overdue.extend([-key] * values[0])
             continue
         sums = teams[team_id]
-        names = _PARTS[number]
-        if number == 0:
-            prefix = "now_" if key == 0 else "before_"
-            names = tuple(prefix + name for name in names)
-        for name, value in zip(names, values, strict=False):
+        for name, value in zip(_PARTS[number], values, strict=False):
             setattr(sums, name, getattr(sums, name) + int(value))
     return dict(teams), sorted(overdue)
 
 
-def _on_time_rows(teams: dict[int, _Sums], options: Options, by: str) -> list[Row]:
+def _on_time_rows(teams: dict[int | None, _Sums], options: Options, by: str) -> list[Row]:
     """Follow-up completion per manager (the process they own) or per team; nothing per agent."""
     teams_of: dict[int, set[int]] = defaultdict(set)
     for manager_id, team_id in options.manages:
@@ -461,7 +453,7 @@ def _on_time_rows(teams: dict[int, _Sums], options: Options, by: str) -> list[Ro
     return rows
 
 
-def _load(teams: dict[int, _Sums], options: Options, today: date) -> metrics.Load:
+def _load(teams: dict[int | None, _Sums], options: Options, today: date) -> metrics.Load:
     """Checks still to do per manager and week, for the coming six weeks (metrics.forward_load)."""
     teams_of: dict[int, set[int]] = defaultdict(set)
     for manager_id, team_id in options.manages:
