@@ -196,7 +196,11 @@ def document() -> dict[str, Any]:
                 "delete": _write(
                     "Remove an entry while its session is open",
                     None,
-                    {"200": {"description": "Removed, or already gone."}},
+                    {
+                        "200": {"description": "Removed."},
+                        # The same 404 as an entry never made or another's: a replay counts it done.
+                        "404": _answer("Gone already, never made, or not yours.", "Problem"),
+                    },
                 ),
             },
             "/api/followups/{followup_id}/outcome": {
