@@ -202,6 +202,39 @@ def test_nonsense_in_the_url_is_ignored(client: FlaskClient, auth: Auth, coached
     assert client.get("/dashboard/items?figure=bogus").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/dashboard?team=%C2%B2",  # a superscript two: str.isdigit() says yes, int() says no
+        "/dashboard?period=" + "9" * 20,
+        "/dashboard?behaviour=" + "9" * 5000,
+        "/dashboard/items?figure=on_time&team=%C2%B2",
+        "/dashboard/export/items.csv?manager=%C2%B2",
+        "/dashboard/cohorts/compare?a=%C2%B2&b=1",
+        "/dashboard/cohorts/compare?a=" + "9" * 20 + "&b=1",
+    ],
+)
+def test_hostile_filters_never_give_a_server_error(
+    client: FlaskClient, auth: Auth, coached: World, url: str
+) -> None:
+    auth.login(coached.trainer_tara)
+    assert client.get(url).status_code in (200, 404)
+
+
+def test_a_tampered_worklist_entry_is_refused_not_a_server_error(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    auth.login(coached.trainer_tara)
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(WorklistMark))
+    for agent_id in ["999999999999", "\u00b2", "12\u2028"]:
+        answer = client.post(
+            "/dashboard/worklists/handled",
+            data={"worklist": "coverage", "agent_id": agent_id, "note": "Checked the rota."},
+        )
+        assert answer.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WorklistMark)) == before
+
+
 def test_drill_down_lists_the_items_then_the_agents_focus_items(
     client: FlaskClient, auth: Auth, coached: World
 ) -> None:

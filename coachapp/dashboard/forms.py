@@ -1,18 +1,25 @@
 """The dashboard's forms: marking a worklist entry handled, recording a training cohort."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms import DateField, Field, HiddenField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
 from coachapp import clock
 from coachapp.dashboard.models import WORKLISTS
+from coachapp.parsing import parse_id
 from coachapp.shadowing.forms import NoCsrfForm, note_field, strip
+
+
+def _an_id(_form: NoCsrfForm, field: Field) -> None:
+    """A database id in plain ASCII digits, within the column's range."""
+    if parse_id(field.data) is None:
+        raise ValidationError(_l("That entry is not on the worklist any more. Reload the page."))
 
 
 class HandledForm(NoCsrfForm):
     worklist = HiddenField(validators=[DataRequired(), AnyOf(WORKLISTS)])
-    agent_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,12}$")])
-    focus_item_id = HiddenField(validators=[Optional(), Regexp(r"^\d{1,12}$")])
+    agent_id = HiddenField(validators=[DataRequired(), _an_id])
+    focus_item_id = HiddenField(validators=[Optional(), _an_id])
     note = note_field(_l("What was done (the agent's managers read this)"))
 
     @property

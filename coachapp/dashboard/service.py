@@ -31,6 +31,7 @@ from coachapp.models import (
     User,
     manager_teams,
 )
+from coachapp.parsing import parse_id, parse_int
 from coachapp.scheduling import Ladder, Outcome
 
 #: The periods a trainer can choose, in days; the previous period is the same length before it.
@@ -107,11 +108,10 @@ class Filters:
         """Read the URL; a value that is not a choice the viewer has is dropped, never used."""
         values: dict[str, int | None] = {}
         for name in FILTER_NAMES:
-            raw = (args.get(name) or "").strip()
-            values[name] = int(raw) if raw.isdigit() and int(raw) in options.ids(name) else None
-        raw_period = (args.get("period") or "").strip()
-        period = int(raw_period) if raw_period.isdigit() and int(raw_period) in PERIODS else None
-        return cls(period=period or DEFAULT_PERIOD, **values)
+            chosen = parse_id((args.get(name) or "").strip())
+            values[name] = chosen if chosen in options.ids(name) else None
+        period = parse_int((args.get("period") or "").strip())
+        return cls(period=period if period in PERIODS else DEFAULT_PERIOD, **values)
 
     def args(self, **changes: int | None) -> dict[str, int]:
         """The filters as URL arguments, with `changes` applied (None removes one)."""

@@ -17,6 +17,7 @@ from coachapp.extensions import db
 from coachapp.followups.service import current_ladder
 from coachapp.htmx import render
 from coachapp.models import Role
+from coachapp.parsing import parse_id
 from coachapp.roles import role_required
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -203,12 +204,11 @@ def cohort(cohort_id: int) -> Response:
 @role_required(Role.TRAINER, Role.ADMIN)
 def compare_cohorts() -> Response:
     """Two cohorts' curves on one axis of days since their training."""
-    ids = [request.args.get(name, "") for name in ("a", "b")]
-    if not all(i.isdigit() for i in ids):
+    ids = [parse_id(request.args.get(name, "")) for name in ("a", "b")]
+    chosen = [cohort_id for cohort_id in ids if cohort_id is not None]
+    if len(chosen) != len(ids):
         abort(404)
-    return _cohort_page(
-        [cohorts_service.figures(cohorts_service.cohort_or_404(int(i))) for i in ids]
-    )
+    return _cohort_page([cohorts_service.figures(cohorts_service.cohort_or_404(i)) for i in chosen])
 
 
 def _cohort_form(**kwargs: object) -> CohortForm:
