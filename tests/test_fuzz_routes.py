@@ -1,4 +1,4 @@
-"""Property-based: every registered route that takes input, for a few personas, fed what an
+"""Property-based: every registered route that takes input, for every persona, fed what an
 attacker or a clumsy user sends (hostile ids, numbers, dates, text and JSON), never answers 5xx
 and stores nothing when it refuses.
 
@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from coachapp.extensions import db
 from coachapp.followups.service import apply_correction, current_ladder
 from coachapp.models import ObservationKind
+from tests.access import PERSONAS
 from tests.conftest import Auth, World, make_observation, make_session
 
 EXAMPLES_PER_PERSONA = 150
@@ -183,12 +184,14 @@ def own(world: World) -> dict[str, int | str]:
     }
 
 
-@pytest.mark.parametrize("persona", ["manager", "agent", "admin", "trainer"])
+@pytest.mark.parametrize("persona", PERSONAS)
 def test_no_input_to_any_route_gets_a_server_error(
     persona: str, app: Flask, client: FlaskClient, auth: Auth, world: World, own
 ):
     user = {
+        "anonymous": None,
         "manager": world.manager_maria,
+        "other_manager": world.manager_mo,
         "agent": world.agent_alex,
         "admin": world.admin_ada,
         "trainer": world.trainer_tara,
@@ -205,7 +208,10 @@ def test_no_input_to_any_route_gets_a_server_error(
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         endpoint, method, rule = data.draw(st.sampled_from(routes), label="route")
-        auth.login(user)
+        if user is None:
+            auth.logout()
+        else:
+            auth.login(user)
         url = _path(rule, own, data.draw)
         shape = data.draw(st.sampled_from(["form", "query", "json", "raw"]), label="shape")
         kwargs: dict[str, object] = {}
