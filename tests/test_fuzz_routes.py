@@ -22,7 +22,7 @@ from coachapp.models import ObservationKind
 from tests.access import PERSONAS
 from tests.conftest import Auth, World, make_observation, make_session
 
-EXAMPLES_PER_PERSONA = 150
+EXAMPLES_PER_PERSONA = 100
 #: Tables a refusal may still write to: the audit log (refusals are audited) and sign-in state.
 MAY_CHANGE_ON_REFUSAL = {"audit_event", "login_session", "webauthn_challenge", "challenge"}
 SKIPPED = {"static", "auth.signout"}  # signing out would end the persona's visit
