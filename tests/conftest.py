@@ -100,14 +100,23 @@ def _forget_request_globals(_sender: Flask, **_extra: object) -> None:
 
 
 def _empty_all_tables() -> None:
+    """Delete every row, children first, and start ids at 1 again.
+
+    On PostgreSQL this is a DELETE per table and one statement that rewinds every sequence:
+    TRUNCATE of ~30 tiny tables costs about 100 ms a test there, DELETE under 10 ms.
+    """
     tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as connection:
+        for table in tables:
+            connection.execute(table.delete())
         if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+            connection.execute(
+                sa.text(
+                    "SELECT setval(c.oid, 1, false) FROM pg_class c"
+                    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+                )
+            )
 
 
 # --- one commit per request (STYLE.md habit 10) -----------------------------------------------
