@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask_babel import format_date, format_datetime, format_timedelta, get_locale
 from flask_login import current_user
 
+from coachapp import clock
 from coachapp.models import ObservationKind, Role
 
 # htmx 2 would inject a <style> element (blocked by our CSP) and can evaluate strings; both off.
@@ -53,3 +54,5 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt)
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt)
     app.jinja_env.filters["ago"] = lambda delta: format_timedelta(delta, add_direction=True)
+    # The organisation's zone for scripts that show times (the shadowing clock), as the server does.
+    app.jinja_env.globals["organisation_timezone"] = lambda: clock.zone().key

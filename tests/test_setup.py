@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from flask_babel import get_timezone
 
@@ -13,7 +13,7 @@ from coachapp import clock, organisation
 from coachapp.auth.invitations import create_invitation
 from coachapp.extensions import db
 from coachapp.models import Organisation, Role, RoleProfile, Team, User
-from tests.conftest import Auth
+from tests.conftest import Auth, World, make_session
 
 SETTINGS = {
     "name": "Harbour Care",
@@ -193,3 +193,15 @@ def test_the_zone_rides_along_with_the_organisation_loaded_for_the_ladder(app):
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) == 1
+
+
+def test_the_shadowing_clock_shows_times_in_the_organisations_zone(
+    client: FlaskClient, auth: Auth, world: World
+) -> None:
+    """The running clock is drawn by the phone's script: it is told the organisation's zone,
+    not the server's default."""
+    world.org.timezone = "Europe/Vilnius"
+    shadow = make_session(world.manager_maria, world.agent_alex)
+    auth.login(world.manager_maria)
+    page = client.get(url_for("shadowing.session", session_id=shadow.id)).get_data(as_text=True)
+    assert 'data-timezone="Europe/Vilnius"' in page
