@@ -11,7 +11,6 @@ def record(
     actor: User | None = None,
     subject: User | None = None,
     details: str = "",
-    commit: bool = False,
 ) -> AuditEvent:
     """Add an audit event. `details` is a short code or id, never observation text or secrets;
     the client's address and browser come from the request that caused it, if any."""
@@ -23,7 +22,6 @@ def record(
         address=client_address(),
         user_agent=client_agent(),
     )
+    # Added, not committed: the event lands with the change it records, or not at all.
     db.session.add(event)
-    if commit:
-        db.session.commit()
     return event

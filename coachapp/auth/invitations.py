@@ -122,7 +122,6 @@ def _issue(
         actor=created_by,
         subject=subject,
         details=f"invitation {invitation.id} {kind}",
-        commit=False,
     )
     return invitation, token
 

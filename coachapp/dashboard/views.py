@@ -249,6 +249,6 @@ def export(table: str) -> Response:
     filters, periods, data = _context()
     lines = list(export_service.rows(table, data, current_ladder(), periods))
     details = " ".join([table, *(f"{k}={v}" for k, v in filters.args().items())])
-    audit.record("dashboard.exported", actor=current_user, details=details, commit=False)
+    audit.record("dashboard.exported", actor=current_user, details=details)
     db.session.commit()
     return export_service.download(table, lines, periods.end)

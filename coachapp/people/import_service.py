@@ -86,7 +86,6 @@ def apply(plan: Plan, *, actor: User | None, now: datetime, origin: str | None) 
         "people.imported",
         actor=actor,
         details=f"invited {len(issued)}, skipped {plan.skipped}, teams created {len(created)}",
-        commit=False,
     )
     return ImportResult(
         issued=issued, teams_created=list(plan.new_teams.values()), skipped=plan.skipped

@@ -87,7 +87,6 @@ def change_role(
             actor=actor,
             subject=person,
             details=f"profile {old_profile or '-'}→{role_profile.id}",
-            commit=False,
         )
     if old_role != role:
         audit.record(

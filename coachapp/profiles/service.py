@@ -418,4 +418,4 @@ def _audit(
     action: str, actor: User | None, profile: RoleProfile, behaviour: Behaviour | None = None
 ) -> None:
     details = f"profile {profile.id}" + (f" behaviour {behaviour.id}" if behaviour else "")
-    audit.record(action, actor=actor, details=details, commit=False)
+    audit.record(action, actor=actor, details=details)

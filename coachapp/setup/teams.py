@@ -57,7 +57,7 @@ def create_team(*, name: str, actor: User | None) -> Team:
     db.session.add(team)
     db.session.flush()
     if actor is not None:
-        audit.record("team.created", actor=actor, details=f"team {team.id}", commit=False)
+        audit.record("team.created", actor=actor, details=f"team {team.id}")
     return team
 
 
@@ -149,7 +149,7 @@ def rename_team(*, team: Team, name: str, actor: User) -> None:
         return
     team.name = cleaned
     db.session.flush()
-    audit.record("team.renamed", actor=actor, details=f"team {team.id}", commit=False)
+    audit.record("team.renamed", actor=actor, details=f"team {team.id}")
 
 
 def archive_team(*, team: Team, actor: User, now: datetime) -> None:
@@ -160,7 +160,7 @@ def archive_team(*, team: Team, actor: User, now: datetime) -> None:
         raise TeamNotEmpty()
     team.archived_at = now
     db.session.flush()
-    audit.record("team.archived", actor=actor, details=f"team {team.id}", commit=False)
+    audit.record("team.archived", actor=actor, details=f"team {team.id}")
 
 
 def restore_team(*, team: Team, actor: User) -> None:
@@ -168,7 +168,7 @@ def restore_team(*, team: Team, actor: User) -> None:
         return
     team.archived_at = None
     db.session.flush()
-    audit.record("team.restored", actor=actor, details=f"team {team.id}", commit=False)
+    audit.record("team.restored", actor=actor, details=f"team {team.id}")
 
 
 def can_be_deleted(team: Team) -> bool:
@@ -189,7 +189,7 @@ def delete_team(*, team: Team, actor: User) -> None:
     # A bulk delete: the write-only agents collection cannot be loaded to unlink (it is empty).
     db.session.expunge(team)
     db.session.execute(sa.delete(Team).where(Team.id == team_id))
-    audit.record("team.deleted", actor=actor, details=f"team {team_id}", commit=False)
+    audit.record("team.deleted", actor=actor, details=f"team {team_id}")
 
 
 def set_managers(*, team: Team, managers: Sequence[User], actor: User) -> None:
@@ -204,7 +204,6 @@ def set_managers(*, team: Team, managers: Sequence[User], actor: User) -> None:
         "team.managers_changed",
         actor=actor,
         details=f"team {team.id} managers {_codes(before)}→{_codes(after)}",
-        commit=False,
     )
 
 
@@ -225,7 +224,6 @@ def move_agents(*, agents: Sequence[User], source: Team, target: Team | None, ac
             actor=actor,
             subject=agent,
             details=f"team {source.id}→{target.id}",
-            commit=False,
         )
     db.session.flush()
     return len(moving)
