@@ -5,10 +5,10 @@ import uuid
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import format_date, format_datetime, format_timedelta, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
-from coachapp import clock
+from coachapp import clock, dates
 from coachapp.models import ObservationKind, Role
 
 # htmx 2 would inject a <style> element (blocked by our CSP) and can evaluate strings; both off.
@@ -51,8 +51,6 @@ def register(app: Flask) -> None:
             "config": current_app.config,
         }
 
-    app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt)
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt)
-    app.jinja_env.filters["ago"] = lambda delta: format_timedelta(delta, add_direction=True)
+    dates.register(app)
     # The organisation's zone for scripts that show times (the shadowing clock), as the server does.
     app.jinja_env.globals["organisation_timezone"] = lambda: clock.zone().key

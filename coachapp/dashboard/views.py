@@ -2,12 +2,11 @@
 agents nothing."""
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from coachapp import audit, clock
+from coachapp import audit, clock, dates
 from coachapp.dashboard import charts, figures, service
 from coachapp.dashboard import cohorts as cohorts_service
 from coachapp.dashboard import export as export_service
@@ -29,7 +28,7 @@ DRILL_LIMIT = 200
 
 @bp.app_template_filter("share")
 def share(value: float | None) -> str:
-    return "–" if value is None else format_percent(value, "#,##0%")
+    return dates.format_percent(value)
 
 
 @bp.app_template_global()
@@ -79,7 +78,7 @@ def index() -> Response:
         load=shown.load,
         load_managers=list(options.managers),
         load_columns=charts.columns(
-            shown.load.totals, [w.strftime("%d %b") for w in shown.load.weeks]
+            shown.load.totals, [dates.format_date(w, "day") for w in shown.load.weeks]
         ),
         more=shown.more,
         obstacles_raised=shown.obstacles_raised,

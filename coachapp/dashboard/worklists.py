@@ -14,6 +14,7 @@ from coachapp import metrics, scheduling
 from coachapp.clock import zone
 from coachapp.dashboard.models import COVERAGE, ESCALATED, OVERDUE, WorklistMark
 from coachapp.dashboard.service import Options, teams_in_scope
+from coachapp.dates import format_date
 from coachapp.extensions import db
 from coachapp.metrics import CheckRecord
 from coachapp.models import (
@@ -73,8 +74,8 @@ def build(
     viewer: User, options: Options, *, today: date, ladder: Ladder, coverage_days: int
 ) -> Worklists:
     """Five statements: open items with their pending check, obstacles, shadowing, marks."""
-    from flask_babel import format_date
     from flask_babel import gettext as _
+    from flask_babel import ngettext
 
     rows = db.session.execute(
         sa.select(
@@ -130,7 +131,8 @@ def build(
             days = (today - due).days
             overdue.append(
                 Entry(OVERDUE, agent_id, name, team_id, item_id, behaviour,
-                      _("due %(day)s, %(days)d days ago", day=format_date(due), days=days))
+                      ngettext("due %(day)s, %(num)d day ago",
+                               "due %(day)s, %(num)d days ago", days, day=format_date(due)))
             )  # fmt: skip
             # Two ladder gaps past the due date with no check: coverage has a gap.
             if days > 2 * gap and agent_id not in stale:
@@ -183,7 +185,6 @@ def _obstacles(
 
 
 def _not_shadowed(viewer: User, today: date, days: int) -> list[Entry]:
-    from flask_babel import format_date
     from flask_babel import gettext as _
 
     since = datetime.combine(today - timedelta(days=days), time(0), tzinfo=zone())

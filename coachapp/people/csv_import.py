@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from coachapp.dates import format_number
 from coachapp.errors import DomainError
 from coachapp.extensions import db
 from coachapp.models import Invitation, Role, RoleProfile, Team, User

@@ -9,7 +9,6 @@ import base64
 from datetime import datetime
 
 from flask import Blueprint, current_app, g, request
-from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
@@ -17,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from coachapp import clock
 from coachapp.auth import invitations
+from coachapp.dates import format_number
 from coachapp.extensions import db
 from coachapp.htmx import render
 from coachapp.models import Role

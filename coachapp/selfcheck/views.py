@@ -1,12 +1,11 @@
 """Self-checks on focus items and the monthly self-assessment beside what was observed."""
 
 from flask import Blueprint, flash, redirect, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from coachapp import audit, clock
+from coachapp import audit, clock, dates
 from coachapp.followups.service import current_ladder
 from coachapp.htmx import is_fragment_request, render
 from coachapp.log.access import myself_or_404
@@ -31,7 +30,7 @@ def self_view_labels() -> dict[str, object]:
         "self_rating_labels": SELF_RATING_LABELS,
         "level_labels": LEVEL_LABELS,
         "new_self_check_form": new_self_check_form,
-        "period_label": lambda period: format_date(service.period_start(period), "MMMM yyyy"),
+        "period_label": lambda period: dates.format_date(service.period_start(period), "month"),
     }
 
 

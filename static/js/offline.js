@@ -91,7 +91,7 @@
 
   function ageOf(createdAt) {
     const seconds = Math.max(0, Math.round((Date.now() - createdAt) / 1000));
-    const format = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: "auto" });
+    const format = new Intl.RelativeTimeFormat(document.documentElement.dataset.locale || document.documentElement.lang || undefined, { numeric: "auto" });
     if (seconds < 60) return format.format(-seconds, "second");
     if (seconds < 3600) return format.format(-Math.round(seconds / 60), "minute");
     if (seconds < 86400) return format.format(-Math.round(seconds / 3600), "hour");

@@ -125,7 +125,7 @@
   function clockTime(iso) {
     const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: root.dataset.timezone || undefined };
     try {
-      return new Intl.DateTimeFormat(document.documentElement.lang || undefined, options).format(new Date(iso));
+      return new Intl.DateTimeFormat(document.documentElement.dataset.locale || document.documentElement.lang || undefined, options).format(new Date(iso));
     } catch (error) {
       return new Date(iso).toTimeString().slice(0, 5);
     }
