@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from coachapp import config as settings
-from coachapp import health, ratelimits, request_log
+from coachapp import health, i18n, ratelimits, request_log
 from coachapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 from coachapp.parsing import IdConverter
 
@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     request_log.register(app)
     security.register(app)
     templating.register(app)
+    i18n.register(app)
     cli.register(app)
     return app
 
@@ -67,7 +68,10 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
     # Times are shown in the organisation's zone; COACHAPP_TIMEZONE is only its default.
-    babel.init_app(app, timezone_selector=organisation.zone_name)
+    i18n.compile_catalogues(app)
+    babel.init_app(
+        app, locale_selector=i18n.select_locale, timezone_selector=organisation.zone_name
+    )
     csrf.init_app(app)
     # Redis, when set, through a storage that counts in memory while Redis is down.
     app.config["RATELIMIT_STORAGE_URI"] = ratelimits.storage_uri(

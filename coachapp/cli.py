@@ -5,7 +5,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from coachapp import backup, clock, demo_data
+from coachapp import backup, clock, demo_data, i18n
 from coachapp.extensions import db
 
 
@@ -30,7 +30,14 @@ def register(app: Flask) -> None:
 
     @app.cli.command("demo-data")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database holds people.")
-    def demo_data_command(if_empty: bool) -> None:
+    @click.option(
+        "--language",
+        type=click.Choice(i18n.LANGUAGES),
+        default="en",
+        show_default=True,
+        help="The language of the demo's texts, profiles and the organisation's default.",
+    )
+    def demo_data_command(if_empty: bool, language: str) -> None:
         """Load the demo organisation into an empty database."""
         init_database()
         if demo_data.has_data():
@@ -38,7 +45,7 @@ def register(app: Flask) -> None:
                 click.echo("The database already holds people; demo data left as it is.")
                 return
             raise click.ClickException("The database already holds people.")
-        summary = demo_data.load()
+        summary = demo_data.load(language=language)
         click.echo(
             f"Demo data loaded: {summary.agents} agents, {summary.sessions} sessions, "
             f"{summary.observations} observations."

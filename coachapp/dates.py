@@ -26,10 +26,7 @@ from typing import Any
 
 from babel import Locale, dates, numbers
 from flask import Flask, has_request_context
-from flask_babel import get_locale, get_timezone
-
-#: The languages the interface speaks; the first is the source language.
-LANGUAGES = ("en", "es", "pt", "pl", "lt", "ru")
+from flask_babel import get_timezone
 
 #: How each language formats dates and numbers. The interface's English is British English
 #: ("organisation"), so dates are too (24-hour clock, day before month); the others take CLDR's
@@ -56,11 +53,9 @@ DATE_SKELETONS = {
 
 def language() -> str:
     """The page's language code ("pl"), "en" outside a request."""
-    if not has_request_context():
-        return "en"
-    current = get_locale()
-    code = current.language if current is not None else "en"
-    return code if code in LANGUAGES else "en"
+    from coachapp.i18n import current_language
+
+    return current_language()
 
 
 def format_locale(lang: str | None = None) -> Locale:

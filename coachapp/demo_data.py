@@ -1,9 +1,12 @@
 """Demo data to judge coachapp by: three teams, forty agents, three months of shadowing."""
 
+import json
 import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from importlib import resources
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -22,13 +25,20 @@ from coachapp.scheduling import Ladder, Outcome
 from coachapp.setup import teams as team_service
 from coachapp.shadowing import service
 
-#: The demo's role profiles are the starter library's (coachapp/profiles/starter), copied through
-#: the same service an admin uses.
-TEAMS = [
-    ("Phone support", "Contact-centre agent"),
-    ("Reception", "Front desk"),
-    ("Field service", "Field technician"),
-]
+#: The demo's texts per language (coachapp/demo_texts/<language>.json, same keys as en.json); the
+#: role profiles are the starter library's in that language, copied through the same service an
+#: admin uses. People's names stay as they are.
+
+
+def texts(language: str = "en") -> dict[str, Any]:
+    """The demo's texts in `language`, English for any file or key the language lacks."""
+    folder = resources.files("coachapp") / "demo_texts"
+    english = json.loads((folder / "en.json").read_text(encoding="utf-8"))
+    local = folder / f"{language}.json"
+    if language == "en" or not local.is_file():
+        return english
+    return english | json.loads(local.read_text(encoding="utf-8"))
+
 
 FIRST_NAMES = [
     "Alex",
@@ -91,35 +101,6 @@ LAST_NAMES = [
     "Patel",
 ]
 
-STRENGTH_NOTES = [
-    "Customer left smiling; clear and warm.",
-    "Handled a tricky question without putting them on hold.",
-    "Good pace, never rushed the customer.",
-    "",
-]
-CORRECTION_NOTES = [
-    "Skipped it with the second customer when the queue grew.",
-    "Forgot it at the end of a long call.",
-    "Did it, but only after the customer asked.",
-]
-COACHED_NOTES = [
-    "Walked through it together before the next customer.",
-    "Agreed on a phrase to use every time.",
-    "Showed where to find it on the screen.",
-]
-OBSTACLE_NOTES = [
-    "The booking tool times out at busy hours.",
-    "The script asks for the account number twice.",
-    "The refund form needs a supervisor even for small amounts.",
-]
-
-CHECK_NOTES = {
-    Outcome.SUSTAINED: ["Did it every time, without thinking.", "Natural now.", ""],
-    Outcome.PARTLY: ["Did it with most customers, not when rushed.", "Started it, did not finish."],
-    Outcome.SLIPPED: ["Back to the old way during the rush.", "Skipped it twice in a row."],
-    Outcome.NO_CHANCE: ["Quiet shift, the situation did not come up.", ""],
-}
-
 
 @dataclass(frozen=True)
 class DemoSummary:
@@ -132,16 +113,28 @@ def has_data() -> bool:
     return db.session.scalar(sa.select(sa.func.count()).select_from(User)) > 0
 
 
-def load(*, now: datetime | None = None, seed: int = 7) -> DemoSummary:
+#: The starter profile of each team, in the order of the demo's teams.
+TEAM_PROFILES = ["contact_centre_agent", "front_desk", "field_technician"]
+
+
+def load(*, now: datetime | None = None, seed: int = 7, language: str = "en") -> DemoSummary:
     """Create the demo organisation through the same services a real one uses (starter profiles,
     teams, sessions, the ladder). Refuses a database that already holds people."""
     if has_data():
         raise RuntimeError("the database already holds people; demo data goes into an empty one")
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
-    db.session.add(Organisation(name="Northwind Service", is_demo=True))
-    profiles = {s.data.name: files.copy_starter(s.key, actor=None) for s in files.starters()}
-    teams = [team_service.create_team(name=name, actor=None) for name, _ in TEAMS]
+    words = texts(language)
+    db.session.add(
+        Organisation(name=words["organisation"], is_demo=True, default_language=language)
+    )
+    profiles = {
+        s.key: files.copy_starter(s.key, actor=None, language=language)
+        for s in files.starters(language)
+    }
+    teams = [
+        team_service.create_team(name=words["teams"][key], actor=None) for key in TEAM_PROFILES
+    ]
 
     names = iter(_names(rng))
     managers = [_user(next(names), Role.MANAGER) for _ in range(4)]
@@ -156,7 +149,7 @@ def load(*, now: datetime | None = None, seed: int = 7) -> DemoSummary:
         team_index = index % 3
         agent = _user(next(names), Role.AGENT)
         agent.team = teams[team_index]
-        agent.role_profile = profiles[TEAMS[team_index][1]]
+        agent.role_profile = profiles[TEAM_PROFILES[team_index]]
         agents.append(agent)
     # Everything goes in at the end, in one transaction: a load that fails half-way leaves an
     # empty database that the command can fill again, not half an organisation.
@@ -174,16 +167,22 @@ def load(*, now: datetime | None = None, seed: int = 7) -> DemoSummary:
     day = plan[0][0].date() if plan else now.date()
     planned: dict[int, date] = {}
     while day <= now.date():
-        _do_due_checks(rng, day=day, today=now.date(), ladder=ladder, planned=planned)
+        _do_due_checks(rng, words, day=day, today=now.date(), ladder=ladder, planned=planned)
         for start, agent, manager in [p for p in plan if p[0].date() == day]:
-            observations += _shadow(rng, manager=manager, agent=agent, start=start)
+            observations += _shadow(rng, words, manager=manager, agent=agent, start=start)
         day += timedelta(days=1)
     db.session.commit()
     return DemoSummary(agents=len(agents), sessions=len(plan), observations=observations)
 
 
 def _do_due_checks(
-    rng: random.Random, *, day: date, today: date, ladder: Ladder, planned: dict[int, date]
+    rng: random.Random,
+    words: dict[str, Any],
+    *,
+    day: date,
+    today: date,
+    ladder: Ladder,
+    planned: dict[int, date],
 ) -> None:
     """Managers do most checks on time; a few slip by, so Today has some overdue ones.
 
@@ -214,8 +213,8 @@ def _do_due_checks(
             entry=followups.OutcomeInput(
                 outcome=outcome,
                 observed_on=day,
-                note=rng.choice(CHECK_NOTES[outcome]),
-                coached=rng.choice(COACHED_NOTES) if outcome == Outcome.SLIPPED else "",
+                note=rng.choice(words["check_notes"][outcome.value]),
+                coached=rng.choice(words["coached_notes"]) if outcome == Outcome.SLIPPED else "",
                 client_uuid=uuid.uuid4(),
             ),
             ladder=ladder,
@@ -256,7 +255,9 @@ def _session_starts(rng: random.Random, now: datetime) -> list[datetime]:
     return starts
 
 
-def _shadow(rng: random.Random, *, manager: User, agent: User, start: datetime) -> int:
+def _shadow(
+    rng: random.Random, words: dict[str, Any], *, manager: User, agent: User, start: datetime
+) -> int:
     session = service.start_session(
         manager=manager, agent=agent, client_uuid=uuid.uuid4(), now=start
     )
@@ -267,17 +268,17 @@ def _shadow(rng: random.Random, *, manager: User, agent: User, start: datetime) 
         at += timedelta(minutes=rng.randint(3, 12))
         kind = rng.choices(list(ObservationKind), weights=[5, 3, 1])[0]
         if kind == ObservationKind.OBSTACLE:
-            entry = service.ObservationInput(kind, None, rng.choice(OBSTACLE_NOTES), "")
+            entry = service.ObservationInput(kind, None, rng.choice(words["obstacle_notes"]), "")
         elif kind == ObservationKind.CORRECTION:
             entry = service.ObservationInput(
                 kind,
                 rng.choice(behaviours).id,
-                rng.choice(CORRECTION_NOTES),
-                rng.choice(COACHED_NOTES),
+                rng.choice(words["correction_notes"]),
+                rng.choice(words["coached_notes"]),
             )
         else:
             entry = service.ObservationInput(
-                kind, rng.choice(behaviours).id, rng.choice(STRENGTH_NOTES), ""
+                kind, rng.choice(behaviours).id, rng.choice(words["strength_notes"]), ""
             )
         service.record_observation(
             session=session,

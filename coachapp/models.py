@@ -92,6 +92,9 @@ class Organisation(db.Model):
     #: An IANA zone name ("Europe/Lisbon"): what "today" means for due dates and how times are
     #: shown. None falls back to COACHAPP_TIMEZONE, then UTC.
     timezone: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    #: The language ("pl") of pages for a person who chose none and whose browser asks for none
+    #: of the six; None is English.
+    default_language: so.Mapped[str | None] = so.mapped_column(sa.String(8))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -129,6 +132,9 @@ class User(db.Model):
     #: The job description an agent is coached against.
     role_profile_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("role_profile.id"))
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    #: The language this person chose in Account ("pl"); None follows the browser, then the
+    #: organisation's default.
+    language: so.Mapped[str | None] = so.mapped_column(sa.String(8))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     #: The WebAuthn user handle: 32 random bytes, never the id or the e-mail (it is stored on the
     #: authenticator and sent back at every sign-in). Made at the first passkey registration.

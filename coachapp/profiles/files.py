@@ -350,24 +350,33 @@ class Starter:
     data: ProfileData
 
 
-def starters() -> list[Starter]:
-    """The profiles shipped with the package, to copy and adapt."""
+def starters(language: str | None = None) -> list[Starter]:
+    """The profiles shipped with the package, to copy and adapt, in `language` (the page's by
+    default): starter/<language>/<key>.json where it exists, else the English starter/<key>.json."""
+    from coachapp.i18n import current_language
+
+    language = language or current_language()
     folder = resources.files("coachapp.profiles") / "starter"
-    found = [
-        Starter(entry.name.removesuffix(".json"), parse(entry.read_bytes()))
-        for entry in folder.iterdir()
-        if entry.name.endswith(".json")
-    ]
+    translated = folder / language
+    found = []
+    for entry in folder.iterdir():
+        if not entry.name.endswith(".json"):
+            continue
+        local = translated / entry.name
+        source = local if language != "en" and local.is_file() else entry
+        found.append(Starter(entry.name.removesuffix(".json"), parse(source.read_bytes())))
     return sorted(found, key=lambda starter: starter.data.name)
 
 
-def starter(key: str) -> Starter | None:
-    return next((s for s in starters() if s.key == key), None)
+def starter(key: str, language: str | None = None) -> Starter | None:
+    return next((s for s in starters(language) if s.key == key), None)
 
 
-def copy_starter(key: str, *, actor: User | None, name: str | None = None) -> RoleProfile:
+def copy_starter(
+    key: str, *, actor: User | None, name: str | None = None, language: str | None = None
+) -> RoleProfile:
     """An editable profile from the starter library, under its own name or the one given."""
-    found = starter(key)
+    found = starter(key, language)
     if found is None:
         raise service.ProfileError(_("There is no starter profile of that name."))
     return import_profile(found.data, actor=actor, name=name or found.data.name)
