@@ -27,6 +27,7 @@ from coachapp.threads import service as threads
 from coachapp.voice import service as voice
 from tests.access import PERSONAS, SIGN_IN, Ids, Route, everyone, only
 from tests.access_dashboard import ROUTES as DASHBOARD_ROUTES
+from tests.access_i18n import ROUTES as I18N_ROUTES
 from tests.access_ops import ROUTES as OPS_ROUTES
 from tests.access_people_import import ROUTES as PEOPLE_IMPORT_ROUTES
 from tests.access_profiles import ROUTES as PROFILE_ROUTES
@@ -454,6 +455,7 @@ ACCESS: dict[str, Route] = {
     **PROFILE_ROUTES,
     **PEOPLE_IMPORT_ROUTES,
     **DASHBOARD_ROUTES,
+    **I18N_ROUTES,
     **OPS_ROUTES,
     **SESSION_ROUTES,
 }

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from coachapp import organisation
+from coachapp import dates, i18n, organisation
 from coachapp.parsing import MAX_ID, parse_int
 from coachapp.scheduling import InvalidLadder, Ladder
 from coachapp.shadowing.forms import NoCsrfForm
@@ -44,6 +44,14 @@ class SettingsForm(NoCsrfForm):
         description=_l('What "today" means for due dates, and the zone times are shown in.'),
         validate_choice=False,
     )
+    language = SelectField(
+        _l("Language"),
+        description=_l(
+            "For people who have not chosen one in their account and whose browser asks for "
+            "none of these."
+        ),
+        validate_choice=False,
+    )
     gaps = StringField(
         _l("Days between checks"),
         description=_l("Comma-separated, for example 2, 5, 7, 14, 28, 56."),
@@ -55,6 +63,17 @@ class SettingsForm(NoCsrfForm):
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
     )
+
+    def offer_languages_and_days(self) -> None:
+        """The six languages by their own names; the weekdays from the locale's first day."""
+        self.language.choices = i18n.language_choices()
+        self.working_days.choices = [
+            SelectChoice(str(number), WEEKDAYS[number]) for number in dates.week_days()
+        ]
+
+    def validate_language(self, field: SelectField) -> None:
+        if field.data and not i18n.is_supported(field.data):
+            raise ValidationError(_l("Choose one of the languages in the list."))
 
     def parsed_gaps(self) -> tuple[int, ...]:
         parts = [part.strip() for part in (self.gaps.data or "").split(",") if part.strip()]

@@ -27,6 +27,8 @@ def settings() -> Response:
     ladder = ladder_of(org)
     form = SettingsForm(formdata=None)
     form.offer_zones()
+    form.offer_languages_and_days()
+    form.language.data = (org.default_language if org is not None else None) or "en"
     form.name.data = org.name if org is not None else ""
     form.timezone.data = organisation.zone_name()
     form.gaps.data = ", ".join(str(gap) for gap in ladder.gaps)
@@ -42,6 +44,7 @@ def save_settings() -> Response:
     the next ones follow the new ladder and zone."""
     form = SettingsForm()
     form.offer_zones()
+    form.offer_languages_and_days()
     if not form.validate():
         return _page(form, status=422)
     ladder = form.ladder()
@@ -51,6 +54,8 @@ def save_settings() -> Response:
         db.session.add(org)
     org.name = form.name.data or ""
     org.timezone = form.timezone.data
+    if form.language.data:
+        org.default_language = form.language.data
     org.ladder_gaps = ",".join(str(gap) for gap in ladder.gaps)
     org.working_days = ",".join(str(day) for day in sorted(ladder.working_days))
     organisation.remember(org)

@@ -2,12 +2,13 @@
 
 from datetime import UTC, datetime
 
-from flask import flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import force_locale, ngettext, refresh
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from coachapp import i18n
 from coachapp.auth import account
 from coachapp.auth.forms import PasskeyNameForm
 from coachapp.auth.sessions import sign_out
@@ -21,6 +22,21 @@ from coachapp.unit_of_work import commits
 def account_page() -> Response:
     """My passkeys: names, when each was made and last used; add, rename, remove."""
     return _page()
+
+
+@bp.post("/account/language")
+@login_required
+@commits
+def set_language() -> Response:
+    """Speak my language on every page: one of the six, or "" to follow my browser."""
+    chosen = request.form.get("language", "")
+    if chosen and not i18n.is_supported(chosen):
+        abort(400)
+    current_user.language = chosen or None
+    refresh()
+    with force_locale(i18n.select_locale()):
+        flash(_("Language saved."))
+    return redirect(url_for("auth.account_page", _anchor="language"), code=303)
 
 
 @bp.post("/account/passkeys/<int:passkey_id>/rename")
