@@ -42,12 +42,33 @@ const NOTIFICATION_TAG = "coachapp-due";
 
 // --- install and activate -------------------------------------------------------------
 
+// A static file under its content-hashed name (app.0123456789ab.css, as the server writes the
+// worker's list): it never changes, so a copy already on the phone is as good as the network's.
+const HASHED = /\.[0-9a-f]{12}\.[A-Za-z0-9]+$/;
+
+function isHashed(url) {
+  return HASHED.test(new URL(url, self.location.origin).pathname);
+}
+
+// Each file of the shell is fetched at most once: a hashed file the page has just loaded comes
+// from the browser's HTTP cache (cached for a year), one an older worker kept is copied from its
+// cache; only the offline page and the manifest, which have no hash, are asked of the server.
+async function shellEntry(url) {
+  if (isHashed(url)) {
+    const kept = await caches.match(url, { ignoreVary: true });
+    if (kept) return kept;
+    return fetch(new Request(url, { credentials: "same-origin" }));
+  }
+  // Without cookies: the offline page is the same for everyone and names no one.
+  return fetch(new Request(url, { credentials: "omit", cache: "no-cache" }));
+}
+
 async function precacheShell() {
   const cache = await caches.open(SHELL_CACHE);
-  // Without cookies: the offline page is the same for everyone and names no one.
   await Promise.all(
     SHELL.map(async (url) => {
-      const response = await fetch(new Request(url, { credentials: "omit", cache: "reload" }));
+      if (await cache.match(url)) return;
+      const response = await shellEntry(url);
       if (!response.ok) throw new Error(`precaching ${url} answered ${response.status}`);
       await cache.put(url, response);
     }),
@@ -146,10 +167,12 @@ async function pageResponse(event) {
   }
 }
 
-// The app shell: from the cache at once, refreshed in the background for the next visit.
+// The app shell: from the cache at once. A hashed file is the same forever: nothing to refresh.
+// The others (the offline page, the manifest) are refreshed in the background for the next visit.
 async function shellResponse(event) {
   const cache = await caches.open(SHELL_CACHE);
-  const kept = await cache.match(event.request, { ignoreSearch: true });
+  const kept = await cache.match(event.request, { ignoreSearch: true, ignoreVary: true });
+  if (kept && isHashed(event.request.url)) return kept;
   const network = fetch(event.request).then(async (response) => {
     if (cacheable(response)) await cache.put(event.request, response.clone());
     return response;
@@ -182,14 +205,30 @@ async function freshEnough(url) {
   return Date.now() - at < WARM_AGAIN_AFTER_MS;
 }
 
+// The kept copy is still the server's page (a 304): it counts as fetched now.
+async function keptAgain(url, kept) {
+  const headers = new Headers(kept.headers);
+  headers.set(KEPT_AT_HEADER, String(Date.now()));
+  const cache = await pagesCache();
+  if (cache) {
+    const body = await kept.blob();
+    await cache.put(pageKey(url), new Response(body, { status: 200, statusText: "OK", headers }));
+  }
+}
+
 // Fetch the pages of a shift while there is signal, one at a time, so they are there without.
+// A page already kept is asked for with its ETag: unchanged, the server answers 304 and no body.
 async function warm(urls, force) {
   for (const href of urls) {
     const url = new URL(href, self.location.origin);
     if (!isKept(url) || (!force && (await freshEnough(url)))) continue;
     try {
-      const response = await fetch(url.href, { credentials: "same-origin", cache: "no-store" });
-      await keepPage(url, response);
+      const kept = await keptPage(url);
+      const etag = kept && kept.headers.get("ETag");
+      const headers = etag ? { "If-None-Match": etag } : {};
+      const response = await fetch(url.href, { credentials: "same-origin", cache: "no-store", headers });
+      if (response.status === 304 && kept) await keptAgain(url, kept);
+      else await keepPage(url, response);
     } catch (error) {
       return; // no signal: the next visit warms them again
     }

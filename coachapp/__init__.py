@@ -58,12 +58,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     templating.register(app)
     i18n.register(app)
     cli.register(app)
+    # Last: WhiteNoise wraps the app, and pages get their ETag before any other hook runs.
+    from coachapp.core import assets
+
+    assets.register(app)
     return app
 
 
 def _init_extensions(app: Flask) -> None:
     from coachapp import organisation
+    from coachapp.core import assets
 
+    # First of the after_request hooks, so that it runs last: compression after the headers.
+    assets.init_compression(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)

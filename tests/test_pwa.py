@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from coachapp.core import assets
 from coachapp.core.views import png_size
 from coachapp.shadowing import service
 from tests.conftest import Auth, World, make_observation, make_session
@@ -37,8 +38,9 @@ def test_the_manifest_has_what_an_install_needs(client: FlaskClient):
 
 def test_every_image_of_the_manifest_exists_at_its_size(client: FlaskClient):
     manifest = client.get("/manifest.webmanifest").json
+    plain = {hashed: name for name, hashed in assets.static_names().items()}
     for image in manifest["icons"] + manifest["screenshots"]:
-        path = STATIC / image["src"].removeprefix("/static/")
+        path = STATIC / plain[image["src"].removeprefix("/static/")]
         width, height = png_size(path)
         assert image["sizes"] == f"{width}x{height}", image["src"]
         assert client.get(image["src"]).status_code == 200
@@ -61,9 +63,10 @@ def test_every_page_links_the_manifest_and_the_offline_scripts(
             auth.login(world.manager_maria)
         page = client.get("/signin" if not signed_in else "/today").get_data(as_text=True)
         assert '<link rel="manifest" href="/manifest.webmanifest">' in page
-        assert 'rel="apple-touch-icon" href="/static/icons/icon-192.png"' in page
+        names = assets.static_names()
+        assert f'rel="apple-touch-icon" href="/static/{names["icons/icon-192.png"]}"' in page
         for script in ("outbox.js", "offline.js", "shadowing.js"):
-            assert f'src="/static/js/{script}" defer' in page
+            assert f'src="/static/{names["js/" + script]}" defer' in page
         assert 'data-worker-url="/service-worker.js"' in page
 
 

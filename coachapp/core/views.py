@@ -1,15 +1,27 @@
 """The home redirect, the health and readiness checks, and what makes the app installable: the
 service worker, the web app manifest and the offline page."""
 
+import hashlib
+import re
 import struct
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, send_file, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from coachapp import clock, health
+from coachapp.core.assets import static_url
 from coachapp.models import Role
 from coachapp.setup import checklist
 
@@ -60,15 +72,31 @@ def readyz() -> tuple[dict[str, object], int]:
     return {"status": "ready"}, 200
 
 
+#: A static file named in the worker's source, e.g. "/static/js/outbox.js".
+STATIC_IN_WORKER = re.compile(r'"/static/([^"]+)"')
+CACHE_VERSION = re.compile(r'^(const CACHE_VERSION = ")([^"]+)(";)$', re.M)
+
+
+def worker_source() -> str:
+    """service-worker.js as the browser gets it: every static file under its hashed URL, and a
+    shell cache named after them, so that a changed file makes a new worker that precaches it."""
+    source = (Path(current_app.root_path).parent / "service-worker.js").read_text()
+    source = STATIC_IN_WORKER.sub(lambda m: f'"{static_url(m.group(1))}"', source)
+    version = hashlib.sha256(source.encode()).hexdigest()[:8]
+    return CACHE_VERSION.sub(lambda m: f"{m.group(1)}{m.group(2)}-{version}{m.group(3)}", source)
+
+
 @bp.get("/service-worker.js")
 def service_worker() -> Response:
     """The service worker, served from the root so that its scope is the whole app."""
-    worker = Path(current_app.root_path).parent / "service-worker.js"
-    response = send_file(worker, mimetype="application/javascript", max_age=0)
+    response = make_response(worker_source())
+    response.mimetype = "application/javascript"
     response.headers["Service-Worker-Allowed"] = "/"
-    # Browsers check for a new worker on every visit; no cache may hand them an old one.
+    # Browsers check for a new worker on every visit; no cache may hand them an old one, but an
+    # unchanged worker costs a 304.
     response.headers["Cache-Control"] = "no-cache"
-    return response
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/manifest.webmanifest")
