@@ -65,7 +65,7 @@ PHONE = {
 }
 MANAGER = "Maria Santos"
 AGENT = "Ana"  # the agent whose log is the "My log" page (any demo agent would do)
-SETTLE_MS = 2500
+QUIET_MS = 3000
 STATIC = re.compile(r"/static/|/service-worker\.js$|/manifest\.webmanifest$")
 
 
@@ -75,7 +75,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(source: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(source: Path, workdir: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
     """`flask --app app demo` from `source`, on its own database, on a free port."""
     port = free_port()
     env = {
@@ -84,9 +84,9 @@ def serve(source: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
         "COACHAPP_DEMO": "1",
         "COACHAPP_DATABASE_URL": f"sqlite:///{workdir / 'demo.sqlite3'}",
         "COACHAPP_SECRET_KEY": "page-weight-benchmark-key",
-        "COACHAPP_LOG_FORMAT": "off",
+        "COACHAPP_LOG_FORMAT": "text",
     }
-    log = (workdir / "server.log").open("wb")
+    log = log_path.open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "app", "demo", "--port", str(port)],
         cwd=source,
@@ -95,7 +95,7 @@ def serve(source: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 300  # the demo data first: slow on a busy machine
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url + "/healthz", timeout=2) as answer:
@@ -104,7 +104,7 @@ def serve(source: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
         except OSError:
             time.sleep(0.3)
     server.kill()
-    raise SystemExit(f"the server did not start: see {workdir / 'server.log'}")
+    raise SystemExit(f"the server did not start: see {log_path}")
 
 
 @dataclass
@@ -189,9 +189,19 @@ def summary(rows: list[dict[str, Any]], base: str) -> dict[str, Any]:
     }
 
 
-def settle(page: Any, ms: int = SETTLE_MS) -> None:
+def settle(page: Any, meter: Meter, quiet_ms: int = QUIET_MS, limit_s: float = 90) -> None:
+    """Wait until nothing has come over the network for `quiet_ms` (the worker's install and
+    warm-up run after the page's load), at most `limit_s`."""
     page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(ms)
+    deadline = time.monotonic() + limit_s
+    seen, quiet_since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        count = len(meter.rows) + len(meter.pending)
+        if count != seen:
+            seen, quiet_since = count, time.monotonic()
+        elif (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
+            return
 
 
 def sign_in(context: Any, name: str) -> None:
@@ -237,23 +247,22 @@ def measure(browser: Any, url: str) -> tuple[dict[str, Any], dict[str, str]]:
     results: dict[str, Any] = {"screen": screen}
     page.goto(screen)
     page.wait_for_load_state("load")
-    first_page = [row for row in meter.take()]
-    settle(page, 4000)
-    page.evaluate("() => navigator.serviceWorker.ready")
-    settle(page)
+    first_page = meter.take()
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    settle(page, meter)
     results["first_visit"] = summary(first_page, url)
     results["first_visit_worker"] = summary(meter.take(), url)
 
     page.goto(screen)
-    settle(page)
+    settle(page, meter)
     results["repeat_visit"] = summary(meter.take(), url)
 
     page.goto("/today")
-    settle(page, 6000)
+    settle(page, meter)
     results["today_first_refresh"] = summary(meter.take(), url)
     urls = page.evaluate(SHIFT_PAGES)
     page.evaluate(WARM_AGAIN, urls)
-    settle(page, 6000)
+    settle(page, meter)
     warmed = [row for row in meter.take() if row["who"] == "worker"]
     results["today_refresh_again"] = summary(warmed, url)
     results["today_refresh_pages"] = len(urls)
@@ -321,8 +330,10 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
+    RESULTS.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="page-weight-") as tmp:
-        server, url = serve(args.source.resolve(), Path(tmp))
+        log_path = RESULTS / f"page_weight-{args.label}-server.log"
+        server, url = serve(args.source.resolve(), Path(tmp), log_path)
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -336,7 +347,6 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
-    RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"page_weight-{args.label}.json"
     out.write_text(json.dumps(results, indent=2))
     print(f"{args.label}: shadowing screen {results['screen']} at 390x844 (KB = 1000 bytes)")

@@ -1,0 +1,36 @@
+// Lighthouse (mobile, its default settings) on one page, for benchmarks/page_weight.py:
+//   CHROME_PATH=/usr/bin/chromium node benchmarks/lighthouse.mjs URL [COOKIE]
+// Prints {"scores": {category: 0-100}, "failing": [audit ids below 1, with their titles]} as JSON.
+// Needs `npm ci` in benchmarks/ (Lighthouse 12, which runs on Node 20).
+import lighthouse from "lighthouse";
+import * as chromeLauncher from "chrome-launcher";
+
+const [url, cookie] = process.argv.slice(2);
+const chrome = await chromeLauncher.launch({
+  chromePath: process.env.CHROME_PATH || "/usr/bin/chromium",
+  chromeFlags: ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+});
+try {
+  const result = await lighthouse(url, {
+    port: chrome.port,
+    output: "json",
+    logLevel: "error",
+    onlyCategories: ["performance", "accessibility", "best-practices", "seo"],
+    extraHeaders: cookie ? { Cookie: cookie } : undefined,
+  });
+  const { categories, audits, finalDisplayedUrl } = result.lhr;
+  const scores = Object.fromEntries(
+    Object.entries(categories).map(([name, category]) => [name, Math.round(category.score * 100)]),
+  );
+  const failing = Object.values(audits)
+    .filter((audit) => audit.score !== null && audit.score < 1 && audit.scoreDisplayMode !== "informative")
+    .map((audit) => `${audit.id} (${audit.score}): ${audit.title}`);
+  const metrics = Object.fromEntries(
+    ["first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "cumulative-layout-shift"].map(
+      (id) => [id, audits[id] && audits[id].displayValue],
+    ),
+  );
+  console.log(JSON.stringify({ url: finalDisplayedUrl, scores, metrics, failing }));
+} finally {
+  await chrome.kill();
+}
