@@ -5,6 +5,7 @@ among the six, else the organisation's default language (Settings), else English
 a person (sign-in, invitations) start at the browser's languages.
 """
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -13,7 +14,7 @@ from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 
 #: The languages the interface speaks; English is the source language of the catalogues.
 LANGUAGES = ("en", "es", "pt", "pl", "lt", "ru")
@@ -96,7 +97,29 @@ def compile_catalogues(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(target))
 
 
+#: Whole numbers that reach every plural category a language has for them.
+_PLURAL_SAMPLES = [*range(0, 200), 10**6]
+
+
+def plural_forms(singular: str, plural: str) -> str:
+    """Every plural form of a count message in the page's language, for a script to choose
+    with Intl.PluralRules: {"one": "{count} entry ...", "few": ..., "many": ..., "other": ...}.
+    Extracted like ngettext (the keyword plural_forms:1,2 in scripts/update-catalogues)."""
+    translations = get_translations()
+    rule = Locale.parse(current_language()).plural_form
+    forms: dict[str, str] = {}
+    for n in _PLURAL_SAMPLES:
+        forms.setdefault(rule(n), translations.ngettext(singular, plural, n))
+    forms.setdefault("other", translations.ngettext(singular, plural, 5))
+    return json.dumps(
+        {category: text.replace("%(num)d", "{count}") for category, text in forms.items()},
+        ensure_ascii=False,
+    )
+
+
 def register(app: Flask) -> None:
     @app.context_processor
     def languages() -> dict[str, object]:
         return {"language_name": language_name, "languages": LANGUAGES}
+
+    app.jinja_env.globals["plural_forms"] = plural_forms

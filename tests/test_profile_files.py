@@ -86,7 +86,7 @@ def test_every_problem_is_listed_with_its_place(app) -> None:  # type: ignore[no
     )
     problems = problems_of(document)
     assert problems == [
-        "Competency 1: it has 1 behaviours; a competency needs 3 to 12.",
+        "Competency 1: it has 1 behaviour; a competency needs 3 to 12.",
         'Competency 2: the kind must be knowledge, skill or attitude, not "talent".',
         "Competency 2: another competency has this name.",
         'Competency 2, behaviour 5: unknown keys "smell" (allowed: example, name).',

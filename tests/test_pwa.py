@@ -1,6 +1,8 @@
 """Installable and offline, on the server's side: the manifest and its icons, the worker and what
 it precaches, the offline page, and the shadowing screen that exists before its session does."""
 
+import html
+import json
 import re
 import uuid
 from datetime import UTC, datetime
@@ -215,4 +217,10 @@ def test_the_texts_of_the_offline_code_are_rendered_for_translation(
     assert 'data-kind-missing="Choose strength, correction or obstacle first."' in texts.group(1)
     shell = re.search(r'<div id="offline-shell"(.*?)>', body, re.S)
     assert shell
-    assert 'data-count-many="{count} entries wait on this phone"' in shell.group(1)
+    # Counts carry every plural form of the page's language, for Intl.PluralRules to choose.
+    forms = re.search(r'data-count-forms="([^"]*)"', shell.group(1))
+    assert forms
+    assert json.loads(html.unescape(forms.group(1))) == {
+        "one": "{count} entry waits on this phone",
+        "other": "{count} entries wait on this phone",
+    }

@@ -635,6 +635,7 @@ class DrillRow:
 def drill(data: Data, ladder: Ladder, periods: Periods, figure: str) -> list[DrillRow]:
     """The items (or checks) behind a figure, by agent name then date: never by a score."""
     from flask_babel import gettext as _
+    from flask_babel import ngettext
 
     rows: list[DrillRow] = []
     for item in data.items:
@@ -667,7 +668,7 @@ def drill(data: Data, ladder: Ladder, periods: Periods, figure: str) -> list[Dri
             elif result.not_reobserved:
                 rows.append(DrillRow(item, _("not re-observed in days 49 to 70")))
         elif figure == "escalated" and record.escalated and record.closed_on is None:
-            rows.append(DrillRow(item, _("%(n)d slips", n=record.lapses)))
+            rows.append(DrillRow(item, ngettext("%(num)d slip", "%(num)d slips", record.lapses)))
     return sorted(rows, key=lambda r: (r.item.agent_name, r.item.record.opened_on, r.item.id))
 
 
@@ -675,11 +676,13 @@ def _check_row(
     item: Item, check: CheckRecord, ladder: Ladder, periods: Periods, figure: str
 ) -> DrillRow | None:
     from flask_babel import gettext as _
+    from flask_babel import ngettext
 
     if figure == "backlog":
         if metrics.overdue(ladder, check, periods.end):
             days = (periods.end - check.due_on).days
-            return DrillRow(item, _("%(days)d days overdue", days=days), check)
+            late = ngettext("%(num)d day overdue", "%(num)d days overdue", days)
+            return DrillRow(item, late, check)
         return None
     if not periods.start <= check.due_on <= periods.end:
         return None

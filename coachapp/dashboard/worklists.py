@@ -122,7 +122,7 @@ def build(
             behaviours.add(behaviour_id)
             escalated.append(
                 Entry(ESCALATED, agent_id, name, team_id, item_id, behaviour,
-                      _("%(n)d slips", n=lapses), behaviour_id)
+                      ngettext("%(num)d slip", "%(num)d slips", lapses), behaviour_id)
             )  # fmt: skip
         if due is None:
             continue

@@ -15,35 +15,44 @@ def why_it_comes_back(state: ItemState, ladder: Ladder, last: Outcome | None) ->
     match last:
         case None:
             lines = [
-                _(
+                ngettext(
                     "Something new is easiest to forget in the first days, so your manager "
-                    "looks again after %(days)d days.",
-                    days=ladder.gaps[0],
+                    "looks again after %(num)d day.",
+                    "Something new is easiest to forget in the first days, so your manager "
+                    "looks again after %(num)d days.",
+                    ladder.gaps[0],
                 )
             ]
         case Outcome.SLIPPED:
             lines = [
-                _(
+                ngettext(
                     "It slipped at the last check and was coached again, so the next check "
-                    "comes soon, after %(days)d days: right after a slip is when practice "
+                    "comes soon, after %(num)d day: right after a slip is when practice "
                     "helps most.",
-                    days=RECHECK_DAYS,
+                    "It slipped at the last check and was coached again, so the next check "
+                    "comes soon, after %(num)d days: right after a slip is when practice "
+                    "helps most.",
+                    RECHECK_DAYS,
                 )
             ]
         case Outcome.PARTLY if state.resume_level is not None:
             lines = [
-                _(
+                ngettext(
                     "It went partly at the last check, shortly after a slip, so your manager "
-                    "looks again soon, after %(days)d days.",
-                    days=RECHECK_DAYS,
+                    "looks again soon, after %(num)d day.",
+                    "It went partly at the last check, shortly after a slip, so your manager "
+                    "looks again soon, after %(num)d days.",
+                    RECHECK_DAYS,
                 )
             ]
         case Outcome.PARTLY:
             lines = [
-                _(
+                ngettext(
                     "It went partly at the last check, so the next check comes after the same "
-                    "gap as before, about %(days)d days.",
-                    days=gap,
+                    "gap as before, about %(num)d day.",
+                    "It went partly at the last check, so the next check comes after the same "
+                    "gap as before, about %(num)d days.",
+                    gap,
                 )
             ]
         case Outcome.SUSTAINED:

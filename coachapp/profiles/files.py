@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from coachapp import clock
 from coachapp.errors import DomainError
@@ -121,10 +122,11 @@ def parse(raw: bytes | str) -> ProfileData:
             competency.behaviours.append(behaviour)
         if not MIN_BEHAVIOURS <= len(raw_behaviours) <= MAX_BEHAVIOURS:
             problems.append(
-                _(
-                    "%(place)s: it has %(count)d behaviours; a competency needs 3 to 12.",
+                ngettext(
+                    "%(place)s: it has %(num)d behaviour; a competency needs 3 to 12.",
+                    "%(place)s: it has %(num)d behaviours; a competency needs 3 to 12.",
+                    len(raw_behaviours),
                     place=place,
-                    count=len(raw_behaviours),
                 )
             )
         profile.competencies.append(competency)

@@ -44,6 +44,15 @@
     return (await Outbox.all()).filter((item) => item.user === user);
   }
 
+  // A count in the page's language: the template renders each plural form of the language
+  // (one, few, many, other) from the catalogue, and Intl picks the one for the number.
+  function plural(forms, count) {
+    const all = JSON.parse(forms);
+    const lang = document.documentElement.lang || "en";
+    const category = new Intl.PluralRules(lang).select(count);
+    return fill(all[category] || all.other, { count });
+  }
+
   function apiUrl(kind, id) {
     const template = shell.dataset[kind];
     if (id === undefined) return template;
@@ -136,13 +145,13 @@
     box.dataset.count = String(mine.length);
     box.hidden = mine.length === 0 && others === 0;
     const count = box.querySelector("[data-outbox-count]");
-    count.textContent = mine.length === 1 ? text.countOne : fill(text.countMany, { count: mine.length });
+    count.textContent = plural(text.countForms, mine.length);
     const oldest = mine.reduce((min, item) => Math.min(min, item.created_at), Infinity);
     box.querySelector("[data-outbox-age]").textContent = mine.length ? fill(text.oldest, { age: ageOf(oldest) }) : "";
     const attention = mine.filter((item) => item.state === Outbox.ATTENTION).length;
     const attentionLine = box.querySelector("[data-outbox-attention]");
     attentionLine.hidden = attention === 0;
-    attentionLine.textContent = attention === 1 ? text.attentionOne : fill(text.attentionMany, { count: attention });
+    attentionLine.textContent = plural(text.attentionForms, attention);
     box.querySelector("[data-outbox-signin]").hidden = !(signinNeeded && mine.length);
     const other = box.querySelector("[data-outbox-other]");
     other.hidden = others === 0;
@@ -217,7 +226,7 @@
       event.stopImmediatePropagation();
       const waiting = (await myItems()).length;
       // Nothing is dropped: what waits stays on the phone for this person's next sign-in.
-      const warning = waiting === 1 ? text.signoutOne : fill(text.signoutMany, { count: waiting });
+      const warning = plural(text.signoutForms, waiting);
       if (waiting && !confirm(warning)) return;
       await forgetKeptPages();
       form.dataset.confirmed = "1";
