@@ -113,6 +113,8 @@ class Meter:
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+    done: set[int] = field(default_factory=set)
+    activity: int = 0
 
     def attach_page(self, cdp: Any) -> None:
         cdp.send("Network.enable")
@@ -142,15 +144,26 @@ class Meter:
         row["bytes"] = 0 if row["cache"] else int(event.get("encodedDataLength", 0))
         self.rows.append(row)
 
+    def saw(self, _request: Any) -> None:
+        self.activity += 1
+
     def worker_request(self, request: Any) -> None:
         """A fetch the service worker made itself (Playwright reports the worker target's
-        Network events on the context; the page's CDP session does not see them)."""
-        if request.service_worker is None:
+        Network events on the context; the page's CDP session does not see them). A 304 may
+        be reported as failed (the worker read no body): it counts all the same."""
+        if request.service_worker is None or id(request) in self.done:
             return
         response = request.response()
         if response is None:
             return
-        sizes = request.sizes()
+        self.done.add(id(request))
+        try:
+            sizes = request.sizes()
+            size = sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        except Exception:  # noqa: BLE001 - a failed request has no sizes: its headers, then
+            size = len(f"HTTP/1.1 {response.status}\r\n") + sum(
+                len(f"{name}: {value}\r\n") for name, value in response.headers_array()
+            )
         self.rows.append(
             {
                 "who": "worker",
@@ -159,7 +172,7 @@ class Meter:
                 "type": request.resource_type,
                 "encoding": response.headers.get("content-encoding", ""),
                 "cache": "",
-                "bytes": sizes["responseBodySize"] + sizes["responseHeadersSize"],
+                "bytes": size,
             }
         )
 
@@ -197,7 +210,7 @@ def settle(page: Any, meter: Meter, quiet_ms: int = QUIET_MS, limit_s: float = 9
     seen, quiet_since = -1, time.monotonic()
     while time.monotonic() < deadline:
         page.wait_for_timeout(250)
-        count = len(meter.rows) + len(meter.pending)
+        count = len(meter.rows) + len(meter.pending) + meter.activity
         if count != seen:
             seen, quiet_since = count, time.monotonic()
         elif (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
@@ -235,7 +248,9 @@ WARM_AGAIN = """(urls) => navigator.serviceWorker.controller.postMessage(
 def measure(browser: Any, url: str) -> tuple[dict[str, Any], dict[str, str]]:
     context = browser.new_context(base_url=url, **PHONE)
     meter = Meter()
+    context.on("request", meter.saw)
     context.on("requestfinished", meter.worker_request)
+    context.on("requestfailed", meter.worker_request)
     sign_in(context, MANAGER)
     today_html = context.request.get("/today").text()
     agent = re.search(r'data-shadow-url="(/agents/\d+/shadow)"', today_html)
@@ -262,6 +277,9 @@ def measure(browser: Any, url: str) -> tuple[dict[str, Any], dict[str, str]]:
     results["today_first_refresh"] = summary(meter.take(), url)
     urls = page.evaluate(SHIFT_PAGES)
     page.evaluate(WARM_AGAIN, urls)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and sum(r["who"] == "worker" for r in meter.rows) < len(urls):
+        page.wait_for_timeout(500)
     settle(page, meter)
     warmed = [row for row in meter.take() if row["who"] == "worker"]
     results["today_refresh_again"] = summary(warmed, url)
