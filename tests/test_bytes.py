@@ -141,6 +141,7 @@ def test_an_unchanged_shift_page_answers_304_with_its_etag(
         assert again.headers["ETag"] == etag
         # Only what a 304 must carry: the worker keeps the headers of its 200.
         assert "Content-Security-Policy" not in again.headers
+        assert "Set-Cookie" not in again.headers, "an unchanged session is not sent again"
         other = client.get(page, headers={**headers, "If-None-Match": '"something-else"'})
         assert other.status_code == 200
     # Today, rendered twice, keeps its ETag too (its forms' fresh ids do not count).
