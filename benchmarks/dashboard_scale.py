@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coachapp import create_app  # noqa: E402
 from coachapp.auth.sessions import start_login_session  # noqa: E402
+from coachapp.dashboard import summaries  # noqa: E402
 from coachapp.extensions import db  # noqa: E402
 from coachapp.models import (  # noqa: E402
     Behaviour,
@@ -190,6 +191,8 @@ def seed(scale: float, rng: random.Random) -> dict[str, int]:
             insert(FollowUp, check_rows)
             check_rows = []
     insert(FollowUp, check_rows)
+    # The dashboard's summary rows, filled as the migration fills them (summaries.rebuild).
+    summaries.rebuild()
     db.session.commit()
     count = lambda model: db.session.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
     return {
@@ -240,6 +243,19 @@ def main() -> None:
         trainer = None
         if args.reuse:
             trainer = db.session.scalar(sa.select(User).where(User.role == Role.TRAINER))
+            if trainer is not None and not sa.inspect(db.engine).has_table("dashboard_check_day"):
+                # A database seeded before the summary rows existed: add and fill them, as the
+                # migration does.
+                db.create_all()
+                for index in FollowUp.__table__.indexes:
+                    index.create(db.engine, checkfirst=True)
+                started = time.perf_counter()
+                summaries.rebuild()
+                db.session.commit()
+                print(f"summary rows filled in {time.perf_counter() - started:.1f} s")
+                if db.engine.dialect.name == "postgresql":
+                    with db.engine.connect() as connection:
+                        connection.exec_driver_sql("ANALYZE")
         if trainer is None:
             db.drop_all()
             db.create_all()

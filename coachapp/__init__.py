@@ -96,7 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from coachapp.admin import bp as admin_bp
     from coachapp.auth import bp as auth_bp
     from coachapp.core import bp as core_bp
-    from coachapp.dashboard import bp as dashboard_bp
+    from coachapp.dashboard.views import bp as dashboard_bp
     from coachapp.followups import bp as followups_bp
     from coachapp.log import bp as log_bp
     from coachapp.people import bp as people_bp

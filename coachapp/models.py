@@ -391,12 +391,24 @@ class FocusItem(db.Model):
         return [f for f in self.followups if f.outcome is not None]
 
 
+#: A check not done, as the dashboard counts it: no outcome, or no date for it.
+PENDING_CHECK = "outcome IS NULL OR observed_on IS NULL"
+
+
 class FollowUp(db.Model):
     """One scheduled re-observation of a focus item: its due date, and once done its outcome."""
 
     __table_args__ = (
         sa.UniqueConstraint("focus_item_id", "sequence"),
         sa.UniqueConstraint("author_id", "client_uuid"),
+        # The checks not done (few): the dashboard reads these from here, the done ones from
+        # its summary rows (coachapp.dashboard.summaries).
+        sa.Index(
+            "ix_followup_not_done",
+            "focus_item_id",
+            sqlite_where=sa.text(PENDING_CHECK),
+            postgresql_where=sa.text(PENDING_CHECK),
+        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
+from coachapp.dashboard import summaries
 from coachapp.dashboard.models import TrainingCohort, WorklistMark
 from coachapp.extensions import db
 from coachapp.models import Behaviour, FocusItem, FollowUp, ObservationKind, User
@@ -49,6 +50,7 @@ def make_item(
             )
         )
     db.session.add(item)
+    summaries.item_changed(item)  # as coachapp.followups.service does after each change
     db.session.commit()
     return item
 

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from coachapp import organisation
 from coachapp.admin.forms import SettingsForm
+from coachapp.dashboard import summaries
 from coachapp.extensions import db
 from coachapp.followups.service import ladder_of
 from coachapp.htmx import render
@@ -57,8 +58,14 @@ def save_settings() -> Response:
     if form.language.data:
         org.default_language = form.language.data
     org.ladder_gaps = ",".join(str(gap) for gap in ladder.gaps)
-    org.working_days = ",".join(str(day) for day in sorted(ladder.working_days))
+    working_days = ",".join(str(day) for day in sorted(ladder.working_days))
+    changed_days = working_days != org.working_days
+    org.working_days = working_days
     organisation.remember(org)
+    if changed_days:
+        # The on-time windows follow the working days: the dashboard's counts are redone.
+        db.session.flush()
+        summaries.rebuild()
     db.session.commit()
     refresh()  # the flash below and anything after it use the new zone
     flash(

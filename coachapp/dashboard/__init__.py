@@ -1,5 +1,5 @@
-"""The trainer's dashboard: follow-up completion and relapse, drill-downs, worklists, exports."""
+"""The trainer's dashboard: follow-up completion and relapse, drill-downs, worklists, exports.
 
-from coachapp.dashboard.views import bp
-
-__all__ = ["bp"]
+The blueprint lives in coachapp.dashboard.views; this package imports nothing, so that the
+follow-ups service can import coachapp.dashboard.summaries without an import cycle.
+"""

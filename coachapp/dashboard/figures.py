@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from coachapp import metrics, scheduling
+from coachapp.dashboard.models import CheckDay, ItemSummary
 from coachapp.dashboard.service import (
     Filters,
     More,
@@ -38,10 +39,20 @@ from coachapp.dashboard.service import (
     _item_filter,
     _median_detail,
     _obstacles,
+    teams_in_scope,
 )
 from coachapp.extensions import db
 from coachapp.metrics import SlipTime
-from coachapp.models import Behaviour, Competency, FocusItem, FollowUp, Role, SelfCheck, User
+from coachapp.models import (
+    Behaviour,
+    Competency,
+    FocusItem,
+    FollowUp,
+    Role,
+    SelfCheck,
+    User,
+    manager_teams,
+)
 from coachapp.scheduling import Ladder, Outcome
 
 OBSERVED = tuple(o.value for o in metrics.OBSERVED)
@@ -324,7 +335,18 @@ def _check_rows(viewer: User, filters: Filters, periods: Periods, ladder: Ladder
             FollowUp.observed_on > sql.day(periods.previous_end),
         ),
     )
+    if summarised(filters):
+        # The done checks are counted from the summary rows: here only those not done, through
+        # the partial index of them (the same condition, word for word).
+        query = query.where(sa.or_(FollowUp.outcome.is_(None), FollowUp.observed_on.is_(None)))
     return query.cte("checks").prefix_with("MATERIALIZED")
+
+
+def summarised(filters: Filters) -> bool:
+    """Whether the done checks' counts come from dashboard_check_day (per team, role profile and
+    day): for every filter but a competency, a behaviour or a cohort, which read the checks
+    themselves (they keep few)."""
+    return filters.competency is None and filters.behaviour is None and filters.cohort is None
 
 
 def _conditions(c: Any, periods: Periods) -> dict[str, sa.ColumnElement[bool]]:
@@ -382,7 +404,52 @@ _PARTS: tuple[tuple[str, ...], ...] = (
     # Checks done in the period, all teams together: outcomes and self-check agreement.
     ("done", "observed", "partly", "no_chance"),
 )
-_WIDTH = max(len(part) for part in _PARTS)
+#: The sums of the summary rows' part (number 4): the done checks' share of each figure.
+_DAY_PART = ("now_counted", "now_on_time", "before_counted", "before_on_time", "backlog_then",
+             "done", "observed", "partly", "no_chance")  # fmt: skip
+_NAMES = {**dict(enumerate(_PARTS)), 4: _DAY_PART}
+_WIDTH = max(len(part) for part in _NAMES.values())
+
+
+def _check_days(viewer: User, filters: Filters, periods: Periods) -> sa.Select:  # type: ignore[type-arg]
+    """The done checks' counts per team from dashboard_check_day (see CheckDay): on time and
+    counted by due day, done and outcomes by the day done, and the done checks that were in the
+    backlog at the end of the previous period (window closed by then, done after it)."""
+    d = CheckDay
+
+    def total(column: Any, start: date | None, end: date) -> sa.ColumnElement[int]:
+        inside = d.day <= end if start is None else d.day.between(start, end)
+        return sa.func.coalesce(sa.func.sum(sa.case((inside, column), else_=0)), 0)
+
+    now, before = (periods.start, periods.end), (periods.previous_start, periods.previous_end)
+    sums = [
+        total(d.due_done, *now),
+        total(d.due_in_window, *now),
+        total(d.due_done, *before),
+        total(d.due_in_window, *before),
+        total(d.late_closes - d.late_done, None, periods.previous_end),
+        total(d.done, *now),
+        total(d.observed, *now),
+        total(d.partly, *now),
+        total(d.no_chance, *now),
+    ]
+    query = sa.select(sa.literal(4), d.team_id, sa.literal(0), *sums,
+                      *[sa.literal(0)] * (_WIDTH - len(sums)))  # fmt: skip
+    if viewer.role == Role.MANAGER:
+        query = query.where(d.team_id.in_(teams_in_scope(viewer)))
+    if filters.team is not None:
+        query = query.where(d.team_id == filters.team)
+    if filters.manager is not None:
+        query = query.where(
+            d.team_id.in_(
+                sa.select(manager_teams.c.team_id).where(
+                    manager_teams.c.manager_id == filters.manager
+                )
+            )
+        )
+    if filters.profile is not None:
+        query = query.where(d.role_profile_id == filters.profile)
+    return query.group_by(d.team_id)
 
 
 def _per_team(viewer: User, filters: Filters, periods: Periods, ladder: Ladder,
@@ -412,8 +479,12 @@ def _per_team(viewer: User, filters: Filters, periods: Periods, ladder: Ladder,
         .where(sa.or_(c.done.is_(None), c.done > offset(periods.previous_end)))
         .group_by(c.team_id)
     )
-    # All teams together (team None): only the totals show these.
-    done = part(2, sa.null(), _PARTS[2]).where(c.done.between(offset(periods.start), 0))
+    parts = [counted, open_rows]
+    if summarised(filters):
+        parts.append(_check_days(viewer, filters, periods))
+    else:
+        # All teams together (team None): only the totals show these.
+        parts.append(part(2, sa.null(), _PARTS[2]).where(c.done.between(offset(periods.start), 0)))
     backlog = (
         sa.select(
             sa.literal(3), sa.literal(0), c.due, sa.func.count(), *[sa.literal(0)] * (_WIDTH - 1)
@@ -423,14 +494,12 @@ def _per_team(viewer: User, filters: Filters, periods: Periods, ladder: Ladder,
     )
     teams: dict[int | None, _Sums] = defaultdict(_Sums)
     overdue: list[int] = []
-    for number, team_id, key, *values in db.session.execute(
-        sa.union_all(counted, open_rows, done, backlog)
-    ):
+    for number, team_id, key, *values in db.session.execute(sa.union_all(*parts, backlog)):
         if number == 3:
             overdue.extend([-key] * values[0])
             continue
         sums = teams[team_id]
-        for name, value in zip(_PARTS[number], values, strict=False):
+        for name, value in zip(_NAMES[number], values, strict=False):
             setattr(sums, name, getattr(sums, name) + int(value))
     return dict(teams), sorted(overdue)
 
@@ -501,40 +570,26 @@ class _Recent(NamedTuple):
 
 def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -> list[_Recent]:
     """The items opened since the previous period began, one row each with what their figures
-    read of their checks (all of them: these items are younger than the two periods)."""
-    observed = FollowUp.outcome.in_(OBSERVED)
-    slipped = FollowUp.outcome == Outcome.SLIPPED.value
-    t = sql.days(FollowUp.observed_on, FocusItem.opened_on)
-    # The latest observed check on days 49..70, by day then sequence (metrics sorts by day,
-    # stably in sequence order), as one number: day, sequence, and the outcome's digit.
-    s56_key = sa.case(
-        (observed, sa.case((t.between(S56_START, S56_END), t * 10_000_000
-                            + FollowUp.sequence * 10
-                            + sa.case(_OUTCOME_DIGITS, value=FollowUp.outcome, else_=0)))),
-    )  # fmt: skip
-    after_opening = FollowUp.observed_on > FocusItem.opened_on
-    query = sa.select(
-        FocusItem.id,
-        FocusItem.behaviour_id,
-        Behaviour.competency_id,
-        sa.type_coerce(FocusItem.opened_on, sa.String),
-        FocusItem.status,
-        FocusItem.lapses,
-        sa.func.min(sa.case((sa.and_(observed, after_opening), t))),
-        sa.func.min(sa.case((sa.and_(slipped, after_opening), t))),
-        sa.func.max(sa.case((sa.and_(observed, after_opening), t))),
-        sa.func.max(s56_key),
-        sa.func.max(t),
-        _count(slipped),
-    ).select_from(FocusItem)
-    # Only checks done (with their date) count here.
-    done = sa.and_(
-        FollowUp.focus_item_id == FocusItem.id,
-        FollowUp.outcome.is_not(None),
-        FollowUp.observed_on.is_not(None),
-    )
+    read of their checks: their summary row (coachapp.dashboard.summaries), kept as checks are
+    recorded (none for an item without a done check)."""
+    summary = ItemSummary
     query = (
-        query.join(FollowUp, done, isouter=True)
+        sa.select(
+            FocusItem.id,
+            FocusItem.behaviour_id,
+            Behaviour.competency_id,
+            sa.type_coerce(FocusItem.opened_on, sa.String),
+            FocusItem.status,
+            FocusItem.lapses,
+            summary.first_observed,
+            summary.first_slip,
+            summary.last_observed,
+            summary.s56_key,
+            summary.last_done,
+            sa.func.coalesce(summary.slips, 0),
+        )
+        .select_from(FocusItem)
+        .join(summary, summary.focus_item_id == FocusItem.id, isouter=True)
         .join(User, User.id == FocusItem.agent_id)
         .join(Behaviour, Behaviour.id == FocusItem.behaviour_id)
     )
@@ -544,7 +599,7 @@ def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -
         *_scope(viewer, filters),
         FocusItem.opened_on.between(sql.day(periods.previous_start), sql.day(periods.end)),
     )
-    rows = db.session.execute(query.group_by(FocusItem.id, Behaviour.competency_id)).all()
+    rows = db.session.execute(query).all()
     items = []
     closed = scheduling.CLOSED
     for (item_id, behaviour_id, competency_id, opened, status, lapses, first, first_slip,

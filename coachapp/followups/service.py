@@ -2,6 +2,10 @@
 
 These steps are consequences of another write (a correction, a check): they flush and leave the
 commit to the view, so that the write and its ladder step land together or not at all.
+
+Every change of a check or an item here ends with summaries.item_changed(item): the dashboard's
+summary rows change in the same transaction (coachapp.dashboard.summaries). A new path that
+changes a check (an undo, a change of outcome) must call it too.
 """
 
 import uuid
@@ -15,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from coachapp import organisation, scheduling
 from coachapp.clock import local_date
+from coachapp.dashboard import summaries
 from coachapp.errors import DomainError
 from coachapp.extensions import db
 from coachapp.models import FocusItem, FollowUp, Observation, ObservationKind, Organisation, User
@@ -104,6 +109,7 @@ def apply_correction(observation: Observation, ladder: scheduling.Ladder) -> Foc
         if item is None:
             raise
         _record_slip(item, observation, corrected_on, ladder)
+    # A new item holds only its pending check: no summary row counts it yet.
     return item
 
 
@@ -114,6 +120,7 @@ def withdraw_correction(observation: Observation, ladder: scheduling.Ladder) -> 
     )
     if opened is not None and not opened.recorded:
         db.session.delete(opened)
+        summaries.item_changed(opened)
     slip = db.session.scalar(sa.select(FollowUp).where(FollowUp.observation_id == observation.id))
     if slip is not None and slip is slip.focus_item.recorded[-1]:
         item = slip.focus_item
@@ -126,6 +133,7 @@ def withdraw_correction(observation: Observation, ladder: scheduling.Ladder) -> 
         _compare_self_check(slip)
         db.session.flush()
         item.state = _replayed(item, ladder)
+        summaries.item_changed(item)
     db.session.flush()
 
 
@@ -197,6 +205,7 @@ def record_outcome(
     except IntegrityError:
         db.session.rollback()
         raise AlreadyRecorded() from None
+    summaries.item_changed(item)
     return followup
 
 
@@ -219,6 +228,7 @@ def _record_slip(
     item.state = state
     item.followups.append(_pending_check(state, sequence=pending.sequence + 1))
     db.session.flush()
+    summaries.item_changed(item)
 
 
 def _compare_self_check(followup: FollowUp) -> None:
