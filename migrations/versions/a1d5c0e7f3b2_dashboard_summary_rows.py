@@ -76,7 +76,7 @@ def upgrade():
     )
     op.create_index(
         "ix_followup_not_done",
-        "followup",
+        "follow_up",
         ["focus_item_id"],
         unique=False,
         sqlite_where=sa.text(PENDING_CHECK),
@@ -93,7 +93,7 @@ def upgrade():
 def downgrade():
     op.drop_index(
         "ix_followup_not_done",
-        table_name="followup",
+        table_name="follow_up",
         sqlite_where=sa.text(PENDING_CHECK),
         postgresql_where=sa.text(PENDING_CHECK),
     )
