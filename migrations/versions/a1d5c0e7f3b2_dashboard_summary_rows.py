@@ -2,7 +2,7 @@
 checks not done
 
 Revision ID: a1d5c0e7f3b2
-Revises: 9738fb36b2ec
+Revises: b7e1a2c3d4f5
 Create Date: 2026-12-02 14:10:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a1d5c0e7f3b2"
-down_revision = "9738fb36b2ec"
+down_revision = "b7e1a2c3d4f5"
 branch_labels = None
 depends_on = None
 
