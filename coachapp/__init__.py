@@ -90,6 +90,9 @@ def _init_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.signin"
+    # The sign-in page says "Sign in to continue" itself; Flask-Login's own flash ("Please log in
+    # to access this page.") would show beside it, in English, as if it were good news.
+    login_manager.login_message = None
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -21,7 +21,7 @@ same functions. Styles are names, never CLDR patterns, so that every page says a
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from babel import Locale, dates, numbers
@@ -192,6 +192,16 @@ def _join(day: str, time: str) -> str:
     return pattern.replace("{1}", day).replace("{0}", time)
 
 
+def datetime_attr(value: datetime | date) -> str:
+    """The machine-readable value of `<time datetime="...">`: ISO 8601, a moment in UTC to the
+    second (HTML allows at most three digits of a second's fraction; Python writes six)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
 def register(app: Flask) -> None:
     """The one set of filters every template formats with."""
     app.jinja_env.filters.update(
@@ -202,6 +212,7 @@ def register(app: Flask) -> None:
         ago=ago,
         number=format_number,
         percent=format_percent,
+        datetime_attr=datetime_attr,
     )
     app.jinja_env.globals.update(
         format_locale_tag=bcp47, week_days=week_days, weekday_name=weekday_name

@@ -118,7 +118,7 @@ def test_an_agent_asks_the_manager_answers_and_the_self_check_reaches_the_next_c
     page.get_by_role("navigation", name="My coaching").get_by_role("link", name="Focus items").tap()
     expect(page.get_by_role("heading", name="My focus items", level=1)).to_be_visible()
     item = page.get_by_role("article").filter(
-        has=page.get_by_role("heading", name=BEHAVIOUR, level=3)
+        has=page.get_by_role("heading", name=BEHAVIOUR, level=2)
     )
     expect(item).to_contain_text("Next check around")
     expect(item).to_contain_text("It is not a score.")
@@ -143,7 +143,7 @@ def test_an_agent_asks_the_manager_answers_and_the_self_check_reaches_the_next_c
         "link", name="Focus items"
     ).tap()
     managers_item = manager_page.get_by_role("article").filter(
-        has=manager_page.get_by_role("heading", name=BEHAVIOUR, level=3)
+        has=manager_page.get_by_role("heading", name=BEHAVIOUR, level=2)
     )
     managers_item.get_by_role("link", name="Record the next check").tap()
     card = manager_page.get_by_role("article").filter(
