@@ -77,6 +77,15 @@ def backend_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     return app
 
 
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """The demo organisation as `flask demo` serves it, on its own SQLite file, loaded once for
+    the run (it takes seconds): the browser tests serve it, the HTML validity check reads it."""
+    from tests.e2e.harness import demo_app
+
+    return demo_app(tmp_path_factory.mktemp("demo") / "coachapp.sqlite3")
+
+
 @pytest.fixture
 def app(backend_app: Flask) -> Iterator[Flask]:
     """The app with an empty database; every table is emptied after the test.

@@ -9,19 +9,19 @@ installs it) and fail under CI.
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import IN_CI
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, PHONE, demo_app, live_server
+from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, PHONE, live_server
 
 NO_CHROMIUM = f"{CHROMIUM} is missing: run `bash .ci/test`, which installs Debian's chromium"
 
 
 @pytest.fixture(scope="session")
-def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_url(demo_site: Flask) -> Iterator[str]:
     """http://localhost:PORT of the demo app (demo sign-in on, the demo organisation loaded)."""
-    app = demo_app(tmp_path_factory.mktemp("e2e") / "coachapp.sqlite3")
-    with live_server(app) as url:
+    with live_server(demo_site) as url:
         yield url
 
 

@@ -93,11 +93,16 @@ def screenshot(page: Page, name: str, *, full_page: bool = False) -> Path:
     return path
 
 
-def accessibility_violations(page: Page) -> list[str]:
+#: The rules whose result depends on the colours: enough for a second pass in the other scheme.
+COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+
+
+def accessibility_violations(page: Page, rules: list[str] | None = None) -> list[str]:
     """Run axe-core on what the page shows now: one line per rule broken, with where.
 
-    The script goes in through the DevTools protocol (page.evaluate), which the page's CSP does
-    not govern, so the page is checked exactly as it is served.
+    `rules` narrows the run to those rule ids (all of AXE_TAGS otherwise). The script goes in
+    through the DevTools protocol (page.evaluate), which the page's CSP does not govern, so the
+    page is checked exactly as it is served.
     """
     if not AXE.exists():
         if IN_CI:
@@ -105,11 +110,12 @@ def accessibility_violations(page: Page) -> list[str]:
         pytest.skip(f"{AXE} is missing: run `bash .ci/test`, which installs it")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text())
+    run_only = {"type": "rule", "values": rules} if rules else {"type": "tag", "values": AXE_TAGS}
     violations = page.evaluate(
-        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+        "(runOnly) => axe.run(document, {runOnly, resultTypes: ['violations']})"
         ".then((result) => result.violations.map((v) => ({id: v.id, help: v.help,"
         " targets: v.nodes.map((n) => n.target.join(' '))})))",
-        AXE_TAGS,
+        run_only,
     )
     return [f"{v['id']} ({v['help']}): {json.dumps(v['targets'][:5])}" for v in violations]
 
