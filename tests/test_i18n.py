@@ -6,6 +6,7 @@ import re
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask_babel import force_locale
 
 from coachapp import cli, demo_data, i18n
 from coachapp.extensions import db
@@ -131,3 +132,17 @@ def test_every_demo_texts_file_has_the_english_keys_and_shape(app) -> None:
             assert type(local[key]) is type(value), (entry.name, key)
             if isinstance(value, dict):
                 assert set(local[key]) == set(value), (entry.name, key)
+
+
+def test_a_push_reminder_speaks_the_managers_language(app) -> None:
+    from coachapp.reminders import daily
+
+    with app.test_request_context("/"):
+        assert daily.payload(3)["body"] == "3 follow-ups due today"
+        polish = daily.payload(5, "pl")["body"]
+        assert "5" in polish and polish == daily.payload(5, "pl")["body"]
+        with force_locale("pl"):
+            from flask_babel import ngettext
+
+            expected = ngettext("%(num)d follow-up due today", "%(num)d follow-ups due today", 5)
+        assert polish == expected

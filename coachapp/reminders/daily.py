@@ -11,9 +11,9 @@ import requests
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
-from flask_babel import ngettext
+from flask_babel import force_locale, ngettext
 
-from coachapp import clock, scheduling
+from coachapp import clock, i18n, scheduling
 from coachapp.extensions import db
 from coachapp.models import (
     FocusItem,
@@ -93,13 +93,12 @@ def claim_day(counts: dict[int, int], today: date) -> set[int]:
     return claimed
 
 
-def payload(count: int) -> dict[str, str]:
-    """The notification: a number, never a name, a behaviour or a note."""
-    return {
-        "title": "coachapp",
-        "body": ngettext("%(num)d follow-up due today", "%(num)d follow-ups due today", count),
-        "url": _today_path(),
-    }
+def payload(count: int, language: str | None = None) -> dict[str, str]:
+    """The notification: a number, never a name, a behaviour or a note; in the manager's
+    language (their choice, else the organisation's)."""
+    with force_locale(language or i18n.SOURCE_LANGUAGE):
+        body = ngettext("%(num)d follow-up due today", "%(num)d follow-ups due today", count)
+    return {"title": "coachapp", "body": body, "url": _today_path()}
 
 
 def _today_path() -> str:
@@ -117,7 +116,8 @@ def send_reminders(today: date) -> RunSummary:
     # for another writer; one whose first statement writes can.
     db.session.commit()
     claimed = claim_day(counts, today)
-    targets = _targets(claimed)
+    targets, languages = _targets(claimed)
+    fallback = i18n.organisation_language()
     summary = RunSummary()
     gone: list[int] = []
     delivered: set[int] = set()
@@ -125,7 +125,7 @@ def send_reminders(today: date) -> RunSummary:
         for target in targets:
             result = push.deliver(
                 target,
-                payload(counts[target.user_id]),
+                payload(counts[target.user_id], languages.get(target.user_id) or fallback),
                 signer=signer,
                 subject=subject,
                 session=session,
@@ -144,19 +144,22 @@ def send_reminders(today: date) -> RunSummary:
     return summary
 
 
-def _targets(manager_ids: set[int]) -> list[push.Target]:
-    """Every subscription of the claimed managers, in one query, read before the network calls."""
+def _targets(manager_ids: set[int]) -> tuple[list[push.Target], dict[int, str | None]]:
+    """Every subscription of the claimed managers and each manager's language, in one query,
+    read before the network calls."""
     if not manager_ids:
-        return []
-    rows = db.session.scalars(
-        sa.select(PushSubscription)
+        return [], {}
+    rows = db.session.execute(
+        sa.select(PushSubscription, User.language)
+        .join(User, User.id == PushSubscription.user_id)
         .where(PushSubscription.user_id.in_(manager_ids))
         .order_by(PushSubscription.user_id, PushSubscription.id)
-    )
+    ).all()
     targets = [
         push.Target(id=s.id, user_id=s.user_id, endpoint=s.endpoint, p256dh=s.p256dh, auth=s.auth)
-        for s in rows
+        for s, _language in rows
     ]
+    languages = {s.user_id: language for s, language in rows}
     # No transaction stays open while push services answer.
     db.session.commit()
-    return targets
+    return targets, languages
