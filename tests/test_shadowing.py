@@ -352,7 +352,7 @@ def test_obstacle_needs_a_note(
     )
 
 
-def test_htmx_save_answers_the_capture_fragment(
+def test_htmx_save_answers_only_what_changed(
     client: FlaskClient, maria: User, world: World, shadow: ShadowSession
 ):
     answer = client.post(
@@ -361,17 +361,16 @@ def test_htmx_save_answers_the_capture_fragment(
     body = answer.get_data(as_text=True)
     assert answer.status_code == 200
     assert "HX-Request" in answer.headers["Vary"]
-    assert body.lstrip().startswith('<section id="capture"')
-    assert "<html" not in body
+    assert answer.headers["HX-Reswap"] == "none"
+    assert '<section id="capture"' not in body and "<html" not in body
     assert "Warm greeting, used her name." in body
-    assert "Saved" in body
+    assert "Strength saved" in body
     assert "Undo" in body
     # The form is ready for the next entry: empty note, a fresh UUID.
     stored = db.session.scalars(sa.select(Observation)).one()
-    assert f'name="client_uuid" value="{stored.client_uuid}"' not in body
-    assert 'name="client_uuid" value="' in body
-    assert '<textarea id="note" name="note" rows="2" maxlength="4000" placeholder' in body
-    assert "></textarea>" in body
+    assert f'value="{stored.client_uuid}"' not in body
+    assert 'name="client_uuid" id="capture-uuid" value="' in body
+    assert '<textarea id="note" name="note"' in body and "></textarea>" in body
 
 
 def test_plain_save_redirects_to_the_full_page(
@@ -379,7 +378,7 @@ def test_plain_save_redirects_to_the_full_page(
 ):
     answer = client.post(add_url(shadow), data=entry(note="Calm with an angry caller."))
     assert answer.status_code == 303
-    assert answer.location == f"/sessions/{shadow.id}"
+    assert answer.location == f"/sessions/{shadow.id}?kind=strength"
 
     page = client.get(answer.location)
     body = page.get_data(as_text=True)
@@ -712,8 +711,8 @@ def test_bad_entry_is_refused_with_the_typing_kept(
     assert message in body
     assert f">{(typed or fields['note']).strip()}</textarea>" in body
     # The same UUID goes back, so the corrected retry is still one entry.
-    assert f'name="client_uuid" value="{data["client_uuid"]}"' in body
-    assert body.lstrip().startswith('<section id="capture"') is htmx
+    assert f'name="client_uuid" id="capture-uuid" value="{data["client_uuid"]}"' in body
+    assert body.lstrip().startswith('<form class="card capture-form"') is htmx
     assert count(Observation) == 0
 
 
@@ -868,6 +867,6 @@ def test_undo_from_the_confirmation_bar_removes_the_entry(
     answer = client.post(f"/observations/{stored.id}/undo", headers=HTMX)
     body = answer.get_data(as_text=True)
     assert answer.status_code == 200
-    assert body.lstrip().startswith('<section id="capture"')
+    assert f'<li id="entry-{stored.id}" hx-swap-oob="delete">' in body
     assert "Undone: the entry was removed." in body
     assert count(Observation) == 0

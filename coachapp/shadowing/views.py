@@ -14,12 +14,15 @@ from coachapp.extensions import db
 from coachapp.followups.service import count_due, current_ladder, due_checks
 from coachapp.htmx import is_fragment_request, render
 from coachapp.models import (
+    Behaviour,
+    Competency,
     Observation,
     ObservationKind,
     ShadowSession,
     User,
     order_for_reading,
 )
+from coachapp.parsing import parse_id
 from coachapp.roles import role_required
 from coachapp.scope import coachable_agent_or_404, own_session_or_404, visible_agents
 from coachapp.shadowing import service
@@ -109,7 +112,10 @@ def session(session_id: int) -> Response:
             ordered=order_for_reading(shadow.observations),
             counts=service.count_by_kind(shadow.observations),
         )
-    return _capture_page(shadow, _observation_form(shadow, formdata=None))
+    form = _observation_form(shadow, formdata=None)
+    if request.args.get("kind") in {kind.value for kind in ObservationKind}:
+        form.kind.data = request.args["kind"]
+    return _capture_page(shadow, form)
 
 
 @bp.get("/agents/<int:agent_id>/shadow")
@@ -138,9 +144,10 @@ def shadow_agent(agent_id: int) -> Response:
 @manager_only
 @commits
 def add_observation(session_id: int) -> Response:
-    """Save one entry; htmx gets the capture area back with the entry at the top of the list."""
+    """Save one entry; htmx gets only what changed: the new entry and the confirmation."""
     shadow = own_session_or_404(current_user, session_id)
-    form = _observation_form(shadow)
+    chosen = _chosen_behaviour(shadow)
+    form = _observation_form(shadow, allowed={chosen.id} if chosen else set())
     if not form.validate():
         if form.client_uuid.errors:  # a broken or stale form: give the next tap a fresh id
             form.client_uuid.data = str(uuid.uuid4())
@@ -160,8 +167,11 @@ def add_observation(session_id: int) -> Response:
         form.note.errors.append(refusal.message)
         return _capture_page(shadow, form, status=refusal.status_code)
     if not is_fragment_request():
-        return redirect(url_for("shadowing.session", session_id=shadow.id), code=303)
-    return _capture_page(shadow, _observation_form(shadow, formdata=None), just_saved=observation)
+        # The kind stays chosen for the next entry, with or without JavaScript.
+        return redirect(
+            url_for("shadowing.session", session_id=shadow.id, kind=form.kind.data), code=303
+        )
+    return _saved(observation)
 
 
 @bp.get("/observations/<int:observation_id>/edit")
@@ -224,14 +234,17 @@ def remove_observation(observation_id: int) -> Response:
 @manager_only
 @commits
 def undo_observation(observation_id: int) -> Response:
-    """Undo the entry just saved, from the confirmation bar; the capture area comes back."""
+    """Undo the entry just saved, from its confirmation: it leaves the list."""
     observation = _own_observation_or_404(observation_id)
-    shadow = observation.session
+    session_id = observation.session_id
     service.remove_observation(observation=observation)
     if not is_fragment_request():
-        return redirect(url_for("shadowing.session", session_id=shadow.id), code=303)
-    db.session.refresh(shadow)
-    return _capture_page(shadow, _observation_form(shadow, formdata=None), undone=True)
+        return redirect(url_for("shadowing.session", session_id=session_id), code=303)
+    response = render(
+        "shadowing/_undone.html", "shadowing/_undone.html", observation_id=observation_id
+    )
+    response.headers["HX-Reswap"] = "none"
+    return response
 
 
 @bp.post("/sessions/<int:session_id>/end")
@@ -259,9 +272,15 @@ def _observation_form(
     formdata: object = "request",
     obj: Observation | None = None,
     keep: int | None = None,
+    allowed: set[int] | None = None,
 ) -> ObservationForm:
-    """The entry form; `keep` (or `obj`'s) is a behaviour the entry names, even if retired since."""
-    behaviour_ids = behaviour_ids_for(shadow.agent, keep=obj.behaviour_id if obj else keep)
+    """The entry form; `keep` (or `obj`'s) is a behaviour the entry names, even if retired since;
+    `allowed` replaces the profile's behaviours when the caller already knows which may be named."""
+    behaviour_ids = (
+        allowed
+        if allowed is not None
+        else behaviour_ids_for(shadow.agent, keep=obj.behaviour_id if obj else keep)
+    )
     kwargs: dict[str, object] = {"behaviour_ids": behaviour_ids, "obj": obj}
     if formdata is None:
         kwargs["formdata"] = None
@@ -272,6 +291,40 @@ def _observation_form(
             form.kind.data = obj.kind.value
             form.behaviour_id.data = str(obj.behaviour_id or "")
     return form
+
+
+def _chosen_behaviour(shadow: ShadowSession) -> Behaviour | None:
+    """The chip the save names, if it is an active behaviour of the agent's profile: one indexed
+    look-up instead of loading the whole profile (only a refused entry shows the chips again).
+    The entry rendered after the save finds its behaviour here, without asking again."""
+    chosen = parse_id(request.form.get("behaviour_id"))
+    if chosen is None:
+        return None
+    return db.session.scalar(
+        sa.select(Behaviour)
+        .join(Competency, Behaviour.competency_id == Competency.id)
+        .join(User, User.role_profile_id == Competency.role_profile_id)
+        .where(
+            Behaviour.id == chosen,
+            User.id == shadow.agent_id,
+            Behaviour.retired_at.is_(None),
+        )
+    )
+
+
+def _saved(observation: Observation) -> Response:
+    """The htmx save's answer: the new entry, its confirmation, a fresh id, emptied notes."""
+    next_form = ObservationForm(formdata=None, behaviour_ids=set())
+    response = render(
+        "shadowing/_saved.html",
+        "shadowing/_saved.html",
+        just_saved=observation,
+        form=next_form,
+        next_uuid=str(uuid.uuid4()),
+    )
+    # Nothing replaces the form itself: the kind stays chosen, the chips stay where they are.
+    response.headers["HX-Reswap"] = "none"
+    return response
 
 
 def _entry_from(form: ObservationForm) -> service.ObservationInput:
@@ -293,12 +346,19 @@ def _uuid_arg(name: str) -> uuid.UUID | None:
 
 
 def _session_for_page(agent: User, client_uuid: uuid.UUID | None) -> ShadowSession | None:
-    """The session the phone named, else the one open with this agent (of this manager)."""
+    """The session the phone named, else the one open with this agent (of this manager).
+
+    A name the server does not know (a phone that did not know the session was open, or a start
+    still on its way) still shows the open session with its entries: a start would be answered
+    with that very session anyway.
+    """
     query = sa.select(ShadowSession).where(
         ShadowSession.manager_id == current_user.id, ShadowSession.agent_id == agent.id
     )
     if client_uuid is not None:
-        return db.session.scalar(query.where(ShadowSession.client_uuid == client_uuid))
+        named = db.session.scalar(query.where(ShadowSession.client_uuid == client_uuid))
+        if named is not None:
+            return named
     return db.session.scalar(
         query.where(ShadowSession.ended_at.is_(None))
         .order_by(ShadowSession.started_at.desc())
@@ -320,7 +380,6 @@ def _capture_page(
     status: int = 200,
     just_saved: Observation | None = None,
     end_form: EndSessionForm | None = None,
-    undone: bool = False,
     agent: User | None = None,
 ) -> Response:
     agent = agent or (shadow.agent if shadow else None)
@@ -337,14 +396,13 @@ def _capture_page(
     )
     return render(
         "shadowing/session.html",
-        "shadowing/_capture.html",
+        "shadowing/_capture_form.html",
         status=status,
         shadow=shadow,
         agent=agent,
         form=form,
         end_form=end_form or EndSessionForm(formdata=None),
         just_saved=just_saved,
-        undone=undone,
         kinds=list(ObservationKind),
         # What the page itself says when an entry is refused before it leaves the phone.
         kind_missing=KIND_MISSING,

@@ -4,6 +4,199 @@
 // phone is drawn beside it from the outbox, from the <template>s of _offline_templates.html.
 "use strict";
 
+// The capture screen itself, with or without the outbox (htmx alone, or plain forms): the Note
+// toggle, the note's label for an obstacle, the confirmation that goes away by itself, a refusal
+// brought into view, and the list's count after an htmx save.
+const CaptureScreen = (function () {
+  const CONFIRM_MS = 5000;
+  let confirmTimer = null;
+  let confirmHeld = false;
+
+  function form() {
+    return document.querySelector("[data-capture-form]");
+  }
+
+  function noteFields(of) {
+    return of ? of.querySelector("[data-note-fields]") : null;
+  }
+
+  function chosenKind(of) {
+    const kind = of && of.querySelector('input[name="kind"]:checked');
+    return kind ? kind.value : "";
+  }
+
+  function setNoteOpen(of, open, focus) {
+    const fields = noteFields(of);
+    const toggle = of && of.querySelector("[data-note-toggle]");
+    if (!fields || !toggle) return;
+    fields.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open && focus) of.elements.note.focus();
+  }
+
+  // An obstacle needs its note: the label says so, and the field opens.
+  function showKind(of) {
+    const label = of && of.querySelector("[data-note-label]");
+    if (!label) return;
+    const obstacle = chosenKind(of) === "obstacle";
+    label.textContent = obstacle ? label.dataset.needed : label.dataset.optional;
+    of.elements.note.toggleAttribute("aria-required", obstacle);
+    if (obstacle) setNoteOpen(of, true, false);
+  }
+
+  // Without this script the note fields simply stay open under the kinds.
+  function prepare(of) {
+    if (!of || of.dataset.prepared) return;
+    of.dataset.prepared = "1";
+    const toggle = of.querySelector("[data-note-toggle]");
+    if (toggle) toggle.hidden = false;
+    setNoteOpen(of, "noteOpen" in of.dataset, false);
+    showKind(of);
+    const error = of.querySelector("[data-field-error], [data-local-error]");
+    if (error) bringIntoView(of, error);
+  }
+
+  function bringIntoView(of, error) {
+    const field = error.previousElementSibling;
+    if (field && field.matches("textarea")) {
+      setNoteOpen(of, true, false);
+      field.focus({ preventScroll: true });
+    }
+    const reduce = matchMedia("(prefers-reduced-motion: reduce)").matches;
+    error.scrollIntoView({ block: "center", behavior: reduce ? "auto" : "smooth" });
+  }
+
+  // After a save the note fields fold away again (an obstacle's stays open) for the next chip.
+  function afterSave(of) {
+    of.elements.note.value = "";
+    of.elements.coached.value = "";
+    for (const old of of.querySelectorAll("[data-local-error], [data-field-error]")) old.remove();
+    of.elements.note.removeAttribute("aria-invalid");
+    setNoteOpen(of, chosenKind(of) === "obstacle", false);
+    showKind(of);
+  }
+
+  function slot() {
+    return document.querySelector("[data-confirm]");
+  }
+
+  function clearConfirm() {
+    const area = slot();
+    clearTimeout(confirmTimer);
+    confirmTimer = null;
+    if (!area || !area.querySelector(".confirm, .confirm-text")) return;
+    // Focus inside would be lost with the buttons: give it back to the form's kinds.
+    if (area.contains(document.activeElement)) {
+      const kind = form() && form().querySelector('input[name="kind"]:checked, input[name="kind"]');
+      if (kind) kind.focus({ preventScroll: true });
+    }
+    const hint = document.createElement("span");
+    hint.className = "confirm-hint";
+    hint.textContent = area.dataset.hint || "";
+    area.replaceChildren(hint);
+  }
+
+  // About five seconds, and never while a finger or the focus is on its buttons.
+  function armConfirm() {
+    clearTimeout(confirmTimer);
+    confirmTimer = null;
+    const area = slot();
+    if (!area || !area.querySelector(".confirm, .confirm-text") || confirmHeld) return;
+    confirmTimer = setTimeout(clearConfirm, CONFIRM_MS);
+  }
+
+  function hold(held) {
+    confirmHeld = held;
+    if (held) {
+      clearTimeout(confirmTimer);
+      confirmTimer = null;
+    } else {
+      armConfirm();
+    }
+  }
+
+  function watchConfirm() {
+    const area = slot();
+    if (!area || area.dataset.watched) return;
+    area.dataset.watched = "1";
+    new MutationObserver(armConfirm).observe(area, { childList: true });
+    area.addEventListener("focusin", () => hold(true));
+    area.addEventListener("focusout", (event) => {
+      if (!area.contains(event.relatedTarget)) hold(false);
+    });
+    area.addEventListener("pointerenter", (event) => {
+      if (event.pointerType === "mouse") hold(true);
+    });
+    area.addEventListener("pointerleave", (event) => {
+      if (event.pointerType === "mouse") hold(false);
+    });
+    armConfirm();
+  }
+
+  function countEntries() {
+    const list = document.querySelector("[data-entry-list]");
+    const count = document.querySelector("[data-entry-count]");
+    if (!list || !count) return;
+    const entries = list.querySelectorAll("li[data-observation]").length;
+    count.textContent = String(entries);
+    const empty = list.querySelector("[data-empty]");
+    if (empty) empty.hidden = entries > 0;
+  }
+
+  // Only the entry just saved says Undo and Add a note; the earlier ones go back to Fix, Remove.
+  function onlyLatestJustSaved(words) {
+    const list = document.querySelector("[data-entry-list]");
+    if (!list) return;
+    const saved = list.querySelectorAll("li.just-saved");
+    for (const older of Array.from(saved).slice(1)) {
+      older.classList.remove("just-saved");
+      const fix = older.querySelector('[data-action="fix"]');
+      if (fix && words.fix) fix.textContent = words.fix;
+      const remove = older.querySelector('form[data-action="remove"] button, [data-action="remove"]');
+      if (remove && words.remove) remove.textContent = words.remove;
+    }
+  }
+
+  function words() {
+    const texts = document.querySelector("[data-capture-texts]");
+    return texts ? texts.dataset : {};
+  }
+
+  function start() {
+    prepare(form());
+    watchConfirm();
+    document.addEventListener("click", (event) => {
+      const toggle = event.target.closest("[data-note-toggle]");
+      if (!toggle) return;
+      const of = toggle.closest("form");
+      setNoteOpen(of, toggle.getAttribute("aria-expanded") !== "true", true);
+    });
+    document.addEventListener("change", (event) => {
+      if (event.target.matches && event.target.matches('[data-capture-form] input[name="kind"]')) {
+        showKind(event.target.form);
+      }
+    });
+    document.addEventListener("htmx:afterRequest", (event) => {
+      const source = event.detail && event.detail.elt;
+      const xhr = event.detail && event.detail.xhr;
+      if (source && source.matches && source.matches("[data-capture-form]") && xhr && xhr.status < 300) {
+        afterSave(source);
+      }
+    });
+    document.addEventListener("htmx:afterSettle", () => {
+      prepare(form());
+      watchConfirm();
+      onlyLatestJustSaved(words());
+      countEntries();
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+
+  return { afterSave, bringIntoView, setNoteOpen, countEntries };
+})();
+
 (function () {
   const Outbox = self.CoachappOutbox;
   const Offline = self.CoachappOffline;
@@ -13,7 +206,9 @@
   const root = document.getElementById("shadowing");
   const words = (root && root.querySelector("[data-capture-texts]")) ? root.querySelector("[data-capture-texts]").dataset : {};
   const sent = new Set();
-  const page = { session: "", known: false, agentId: 0 };
+  // `sessions`: every name this screen's session goes by on the phone (the server's, and one the
+  // phone gave it before it knew, which the server's start answers with an alias).
+  const page = { session: "", known: false, agentId: 0, sessions: new Set() };
   let lastSave = { key: "", at: 0 };
 
   function mine(items) {
@@ -112,7 +307,7 @@
   }
 
   function kindLabel(kind) {
-    const label = root.querySelector(`label[for="kind-${kind}"]`);
+    const label = root.querySelector(`label[for="kind-${kind}"] .kind-name, label[for="kind-${kind}"]`);
     return label ? label.textContent.trim() : kind;
   }
 
@@ -199,34 +394,33 @@
     li.querySelector('[data-action="remove"]').textContent = words.undo;
   }
 
-  function snackbar(content) {
-    const form = root.querySelector("[data-capture-form]");
-    for (const old of form.querySelectorAll(".snackbar")) old.remove();
-    if (content) form.append(content);
+  // The confirmation goes in its own line of the form (a live region that is always there).
+  function confirm(content) {
+    const area = root.querySelector("[data-confirm]");
+    if (area) area.replaceChildren(content);
   }
 
-  function savedSnackbar(entry) {
-    const bar = clone("snackbar-template");
-    const badge = bar.querySelector(".badge");
-    badge.classList.add(`badge-${entry.kind}`);
-    badge.textContent = kindLabel(entry.kind);
+  function savedWords(kind) {
+    return { strength: words.savedStrength, correction: words.savedCorrection, obstacle: words.savedObstacle }[kind] || "";
+  }
+
+  function savedConfirm(entry) {
+    const bar = clone("confirm-template");
+    bar.querySelector('[data-field="saved"]').textContent = savedWords(entry.kind);
     const name = behaviourName(entry.behaviour_id);
-    bar.querySelector('[data-field="saved"]').textContent = name ? fill(words.savedBehaviour, { behaviour: name }) : words.saved;
+    bar.querySelector('[data-field="behaviour"]').textContent = name ? `: ${name}` : "";
     const fix = bar.querySelector('[data-action="fix"]');
     fix.textContent = entry.note ? words.fix : words.addNote;
     fix.dataset.target = entry.client_uuid;
     bar.querySelector('[data-action="undo"]').dataset.target = entry.client_uuid;
-    snackbar(bar);
+    confirm(bar);
   }
 
-  function undoneSnackbar() {
-    const bar = document.createElement("div");
-    bar.className = "snackbar";
-    bar.setAttribute("role", "status");
-    const message = document.createElement("span");
+  function undoneConfirm() {
+    const message = document.createElement("p");
+    message.className = "confirm-text";
     message.textContent = words.undone;
-    bar.append(message);
-    snackbar(bar);
+    confirm(message);
   }
 
   // --- what the form checks before anything leaves the phone --------------------------------
@@ -248,6 +442,7 @@
     error.textContent = problem.message;
     const anchor = problem.field === "kind" ? form.querySelector("fieldset") : form.querySelector('textarea[name="note"]');
     anchor.after(error);
+    if (problem.field === "note" && form.matches("[data-capture-form]")) CaptureScreen.bringIntoView(form, error);
   }
 
   function formValues(form, behaviourId) {
@@ -301,8 +496,13 @@
     list().prepend(li);
     markJustSaved(li);
     countEntries();
-    savedSnackbar(entry);
-    form.reset();
+    savedConfirm(entry);
+    // The kind stays chosen: the next strength is one tap.
+    CaptureScreen.afterSave(form);
+    // The first entry starts the session (offline too): merely opening the screen starts nothing.
+    const waiting = mine(await Outbox.all());
+    await ensureStarted(waiting);
+    runClock(mine(await Outbox.all()));
     await Offline.enqueue({
       type: "observe",
       method: "POST",
@@ -368,7 +568,7 @@
     const uuid = li.dataset.observation;
     li.remove();
     countEntries();
-    if (undo) undoneSnackbar();
+    if (undo) undoneConfirm();
     const items = mine(await Outbox.all());
     const refused = items.find((item) => item.type === "observe" && item.target === uuid && item.state === Outbox.ATTENTION);
     if (refused) {
@@ -389,6 +589,12 @@
 
   async function onEndSubmit(event) {
     stop(event);
+    const started = mine(await Outbox.all()).some((item) => item.type === "start" && item.session === page.session);
+    if (!page.known && !started) {
+      // Nothing was logged: there is no session to end.
+      location.assign(root.dataset.todayUrl);
+      return;
+    }
     const summary = event.target.elements.summary_note.value.trim();
     await Offline.enqueue({
       type: "end",
@@ -446,7 +652,7 @@
   }
 
   function drawWaiting(items) {
-    const session = items.filter((item) => item.session === page.session);
+    const session = items.filter((item) => page.sessions.has(item.session));
     for (const item of session) {
       if (item.type === "observe" && !entryFor(item.target)) {
         list().prepend(drawEntry(item.body));
@@ -483,16 +689,31 @@
     const { item, answer, alias } = event;
     sent.add(item.id);
     if (item.type === "outcome") refreshCard({ ...item, answer });
-    if (!root || item.session !== page.session) return;
+    if (!root || !page.sessions.has(item.session)) return;
     if (item.type === "start") {
       page.known = true;
       if (alias) adoptSession(alias);
     }
+    keepPagesFresh();
     if (item.type === "end" && answer.session && answer.session.url) location.assign(answer.session.url);
+  }
+
+  // Once the server has everything of this session, the copies the phone keeps of its screen (by
+  // the agent, and by the session) are fetched again, so that offline they show every entry.
+  let warming = null;
+  function keepPagesFresh() {
+    clearTimeout(warming);
+    warming = setTimeout(async () => {
+      const waiting = mine(await Outbox.all()).filter((item) => page.sessions.has(item.session));
+      if (waiting.length) return;
+      const urls = [root.dataset.pageUrl, root.dataset.sessionUrl].filter(Boolean);
+      if (Offline.warm) Offline.warm(urls, true);
+    }, 300);
   }
 
   function adoptSession(uuid) {
     page.session = uuid;
+    page.sessions.add(uuid);
     root.dataset.sessionUuid = uuid;
     const url = new URL(location.href);
     url.searchParams.set("session", uuid);
@@ -548,18 +769,31 @@
   // --- the session this page is for ------------------------------------------------------------
 
   // The address names the session; a page kept on the phone may have been made for another one
-  // (or for none), and then only what waits on the phone is shown.
-  function whichSession() {
+  // (or for none). The server shows the open session with this agent whatever name the phone
+  // used: that is the session, and its entries stay. Only a page made for another, ended or
+  // unknown session is emptied down to what waits on the phone.
+  function whichSession(items) {
     const named = new URLSearchParams(location.search).get("session");
     const rendered = root.dataset.sessionUuid;
     page.agentId = Number(root.dataset.agentId);
-    if (named && named !== rendered) {
-      for (const li of list().querySelectorAll("li[data-observation]")) li.remove();
-      page.session = named;
-      page.known = false;
-    } else if (rendered) {
-      page.session = rendered;
+    const startedHere = (uuid) => items.some((item) => item.type === "start" && item.session === uuid);
+    if (rendered) {
+      page.sessions.add(rendered);
       page.known = true;
+      if (named && named !== rendered && startedHere(named)) {
+        // Started on this phone while the server had this one open: the start will be answered
+        // with the server's session; until then new entries follow the phone's start.
+        page.sessions.add(named);
+        page.session = named;
+      } else if (named && named !== rendered) {
+        adoptSession(rendered); // the address now names the session it shows
+      } else {
+        page.session = rendered;
+      }
+    } else if (named) {
+      page.session = named;
+      page.sessions.add(named);
+      page.known = false;
     } else {
       adoptSession(Outbox.newUuid());
       page.known = false;
@@ -567,14 +801,14 @@
     root.dataset.sessionUuid = page.session;
   }
 
+  // The header says whom and since when, once the session exists (here or on the server).
   function runClock(items) {
-    const clock = root.querySelector("[data-session-clock]");
-    if (clock.dataset.runningSince) return;
-    const start = items.find((item) => item.type === "start" && item.session === page.session);
-    const since = start ? start.body.started_at : new Date().toISOString();
-    clock.dateTime = since;
-    clock.dataset.runningSince = since;
-    clock.textContent = fill(words.since, { time: clockTime(since) });
+    const line = root.querySelector("[data-session-since]");
+    if (!line || page.known || line.dataset.startedAt) return;
+    const start = items.find((item) => item.type === "start" && page.sessions.has(item.session));
+    if (!start) return;
+    line.dataset.startedAt = start.body.started_at;
+    line.textContent = fill(words.since, { time: clockTime(start.body.started_at) });
   }
 
   async function start() {
@@ -592,10 +826,9 @@
         }, 150);
     });
     if (root) {
-      whichSession();
       const items = mine(await Outbox.all());
-      await ensureStarted(items);
-      runClock(mine(await Outbox.all()));
+      whichSession(items);
+      runClock(items);
       drawWaiting(items);
     }
     await reconcile();

@@ -1,0 +1,175 @@
+"""The shadowing screen's capture area: what an htmx save answers (only what changed, out of band),
+what it costs in statements, the kind kept for the next entry, an obstacle's note, the header."""
+
+import re
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from coachapp.extensions import db
+from coachapp.models import Observation, ObservationKind, ShadowSession, User
+from tests.conftest import Auth, World, make_observation, make_session
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def maria(client: FlaskClient, auth: Auth, world: World) -> User:
+    """Maria, manager of Alex's team, signed in on the test client."""
+    auth.login(world.manager_maria)
+    return world.manager_maria
+
+
+@pytest.fixture
+def shadow(world: World) -> ShadowSession:
+    """Maria shadowing Alex right now."""
+    return make_session(world.manager_maria, world.agent_alex)
+
+
+def save(
+    client: FlaskClient,
+    shadow: ShadowSession | int,
+    headers: dict[str, str] | None = None,
+    **fields,
+):  # type: ignore[no-untyped-def]
+    data = {"kind": "strength", "note": "", "client_uuid": str(uuid.uuid4()), **fields}
+    session_id = shadow if isinstance(shadow, int) else shadow.id
+    return client.post(f"/sessions/{session_id}/observations", data=data, headers=headers or {})
+
+
+def statements_of(request) -> tuple[object, list[str]]:  # type: ignore[no-untyped-def]
+    """The response of `request()` and the SQL statements it ran, from an empty session."""
+    counted: list[str] = []
+
+    def count(*args: object) -> None:
+        counted.append(str(args[2]))
+
+    db.session.expunge_all()
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        answer = request()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return answer, counted
+
+
+def test_htmx_save_answers_the_new_entry_and_the_confirmation_out_of_band(
+    client: FlaskClient, maria: User, world: World, shadow: ShadowSession
+):
+    greets = world.behaviours[0]
+    answer = save(client, shadow, HTMX, behaviour_id=greets.id)
+    body = answer.get_data(as_text=True)
+    stored = db.session.scalars(sa.select(Observation)).one()
+    assert answer.status_code == 200
+    assert answer.headers["HX-Reswap"] == "none"  # the form stays: the kind stays chosen
+    assert body.lstrip().startswith('<ul hx-swap-oob="afterbegin:#entry-list">')
+    assert f'<li class="entry entry-strength just-saved" id="entry-{stored.id}"' in body
+    assert '<div id="capture-confirm" hx-swap-oob="innerHTML">' in body
+    assert f"<strong>Strength saved</strong>: {greets.name}</p>" in body
+    assert f'hx-post="/observations/{stored.id}/undo"' in body
+    assert "Add a note" in body
+    fresh_id = r'name="client_uuid" id="capture-uuid" value="[0-9a-f-]{36}" hx-swap-oob="true">'
+    assert re.search(fresh_id, body)
+    assert str(stored.client_uuid) not in body.split('id="capture-uuid"')[1]
+    assert '<textarea id="note" name="note"' in body and 'hx-swap-oob="true"></textarea>' in body
+    # Nothing else: no chips, no kinds, no list heading, no page.
+    for absent in ('class="chip"', 'name="kind"', "This session", "<html", 'id="capture"'):
+        assert absent not in body
+
+
+def test_htmx_save_runs_a_fixed_number_of_statements(
+    client: FlaskClient, maria: User, world: World, shadow: ShadowSession
+):
+    """Nine, and the commit: the login session, the user, the shadowing session, the agent's scope,
+    the behaviour (one indexed look-up that also renders the entry), the replay check, the insert,
+    the organisation (its ladder), and the user once more after the commit (the request's end).
+    Rendering the answer asks nothing: the entry and its confirmation use what is loaded."""
+    first, second, session_id = world.behaviours[1].id, world.behaviours[0].id, shadow.id
+    save(client, session_id, HTMX, behaviour_id=first)  # a first request warms caches
+    answer, statements = statements_of(lambda: save(client, session_id, HTMX, behaviour_id=second))
+    assert answer.status_code == 200
+    assert len(statements) == EXPECTED_HTMX_SAVE_STATEMENTS, "\n".join(statements)
+
+
+def test_a_refused_htmx_save_answers_the_form_with_the_message_beside_the_note(
+    client: FlaskClient, maria: User, shadow: ShadowSession
+):
+    answer = save(client, shadow, HTMX, kind="obstacle", coached="kept")
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert body.lstrip().startswith('<form class="card capture-form"')
+    assert ">Note (needed for an obstacle)</label>" in body
+    note = body[body.index('<textarea id="note"') :]
+    assert 'aria-required="true" aria-invalid="true" aria-describedby="note-error"' in note
+    # The message comes right after the field it is about.
+    after_field = note[note.index("</textarea>") :]
+    assert after_field.index("Say in a few words what gets in the way.") < 200
+    assert (
+        "checked"
+        in body[body.index('id="kind-obstacle"') - 80 : body.index('id="kind-obstacle"') + 80]
+    )
+    assert "data-note-open" in body
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 0
+
+
+def test_a_plain_save_keeps_the_kind_for_the_next_entry(
+    client: FlaskClient, maria: User, world: World, shadow: ShadowSession
+):
+    answer = save(client, shadow, kind="correction", behaviour_id=world.behaviours[0].id)
+    assert answer.status_code == 303
+    assert answer.location == f"/sessions/{shadow.id}?kind=correction"
+    page = client.get(answer.location).get_data(as_text=True)
+    assert re.search(r'id="kind-correction" value="correction" checked', page)
+    assert ">Note (optional)</label>" in page
+
+
+def test_the_header_names_the_agent_on_a_new_and_a_resumed_session(
+    client: FlaskClient, maria: User, world: World, shadow: ShadowSession
+):
+    resumed = client.get(f"/sessions/{shadow.id}").get_data(as_text=True)
+    assert "Shadowing Alex since " in resumed
+    assert "Shadowing for" not in resumed
+    other = client.get(f"/agents/{world.agent_alex.id}/shadow").get_data(as_text=True)
+    assert "Shadowing Alex since " in other
+    shadow.ended_at = shadow.started_at
+    db.session.commit()
+    new = client.get(f"/agents/{world.agent_alex.id}/shadow").get_data(as_text=True)
+    assert "Starts with your first entry" in new and "Shadowing for" not in new
+
+
+def test_a_phone_naming_an_unknown_session_sees_the_open_one_with_its_entries(
+    client: FlaskClient, maria: User, world: World, shadow: ShadowSession
+):
+    """Tapping the agent again mints a new name on the phone: the server shows what it holds."""
+    make_observation(shadow, note="Logged before leaving the screen")
+    page = client.get(f"/agents/{world.agent_alex.id}/shadow?session={uuid.uuid4()}")
+    body = page.get_data(as_text=True)
+    assert f'data-session-uuid="{shadow.client_uuid}"' in body
+    assert "Logged before leaving the screen" in body
+    assert '<span class="count" id="entry-count" data-entry-count>1</span>' in body
+
+
+def test_the_due_checks_fold_into_one_line_that_names_them(
+    client: FlaskClient, maria: User, world: World, shadow: ShadowSession
+):
+    body = client.get(f"/sessions/{shadow.id}").get_data(as_text=True)
+    assert "checks due" not in body and "check due" not in body  # none due: no strip at all
+    assert body.index("<h1>") < body.index('class="kinds"') < body.index('class="chip"')
+
+
+def test_undo_by_htmx_takes_the_entry_out_of_the_list(
+    client: FlaskClient, maria: User, shadow: ShadowSession
+):
+    saved = make_observation(shadow, kind=ObservationKind.STRENGTH)
+    answer = client.post(f"/observations/{saved.id}/undo", headers=HTMX)
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and answer.headers["HX-Reswap"] == "none"
+    assert f'<li id="entry-{saved.id}" hx-swap-oob="delete"></li>' in body
+    assert "Undone: the entry was removed." in body
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 0
+
+
+EXPECTED_HTMX_SAVE_STATEMENTS = 9
