@@ -14,6 +14,7 @@ from tests.e2e.test_shadowing_flow import (
     MANAGER,
     assert_fits,
     choose_kind,
+    open_note,
     sign_in_from_demo_list,
     start_shadowing,
     tap_behaviour,
@@ -52,10 +53,13 @@ def log_a_correction(page: Page, note: str) -> str:
     sign_in_from_demo_list(page, MANAGER)
     agent = start_shadowing(page, position=2)
     choose_kind(page, "Correction")
+    open_note(page)
     page.get_by_label("Note (optional)", exact=True).fill(note)
     page.get_by_label("What I coached (optional)").fill("Practised asking first.")
     tap_behaviour(page, BEHAVIOUR)
-    expect(page.get_by_role("status").filter(has_text=f"Saved: {BEHAVIOUR}")).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text=f"Correction saved: {BEHAVIOUR}")
+    ).to_be_visible()
     page.get_by_role("button", name="End session").tap()
     expect(page.get_by_role("heading", name=f"Session with {agent}", level=1)).to_be_visible()
     return agent

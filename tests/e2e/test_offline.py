@@ -26,7 +26,12 @@ from coachapp.extensions import db
 from coachapp.models import FollowUp, LoginSession, Observation, ShadowSession, User
 from coachapp.shadowing import service
 from tests.e2e.harness import PHONE, _free_port, demo_app, poll, screenshot
-from tests.e2e.test_shadowing_flow import MANAGER, choose_kind, sign_in_from_demo_list
+from tests.e2e.test_shadowing_flow import (
+    MANAGER,
+    choose_kind,
+    open_note,
+    sign_in_from_demo_list,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -196,8 +201,10 @@ def log(
     page: Page, kind: str, *, chip: str | None = None, note: str = "", coached: str = ""
 ) -> None:
     choose_kind(page, kind)
+    if note or coached or not chip:
+        open_note(page)
     if note:
-        page.get_by_label("Note (optional)", exact=True).fill(note)
+        page.get_by_label(re.compile(r"^Note \((optional|needed for an obstacle)\)$")).fill(note)
     if coached:
         page.get_by_label("What I coached (optional)").fill(coached)
     if chip:

@@ -52,6 +52,14 @@ def choose_kind(page: Page, kind: str) -> None:
     expect(kinds.get_by_role("radio", name=kind, exact=True)).to_be_checked()
 
 
+def open_note(page: Page) -> None:
+    """Tap "Note" beside the kinds, unless the note fields are open already."""
+    toggle = page.get_by_role("button", name="Note", exact=True)
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.tap()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
 def tap_behaviour(page: Page, behaviour: str) -> None:
     """Tap a behaviour chip: it saves the entry at once."""
     chips = page.get_by_role("group", name="Behaviours: tap one to save")
@@ -93,7 +101,7 @@ def shadow_an_agent(page: Page, *, shoot: bool = True) -> None:
     strength = entry_for(page, "Greets the customer by name").first
     expect(strength).to_contain_text("Strength")
     expect(
-        page.get_by_role("status").filter(has_text="Saved: Greets the customer by name")
+        page.get_by_role("status").filter(has_text="Strength saved: Greets the customer by name")
     ).to_be_visible()
     expect(strength.get_by_role("link", name="Add a note")).to_be_visible()
     expect(strength.get_by_role("button", name="Undo")).to_be_visible()
@@ -101,6 +109,7 @@ def shadow_an_agent(page: Page, *, shoot: bool = True) -> None:
 
     # A correction: the kind, what was coached (typed first, saved with it), the behaviour.
     choose_kind(page, "Correction")
+    open_note(page)
     page.get_by_label("Note (optional)", exact=True).fill(
         "Ended the call without saying what happens next."
     )
@@ -232,6 +241,7 @@ def test_every_screen_fits_a_360px_phone_with_thumb_sized_targets(page: Page) ->
     agent = start_shadowing(page, position=1)
     assert_fits(page, "shadowing, empty")
     choose_kind(page, "Correction")
+    open_note(page)
     page.get_by_label("What I coached (optional)").fill("Walked through the refund form together.")
     tap_behaviour(page, "Explains the refund policy in plain words")
     expect(entry_for(page, "Explains the refund policy in plain words")).to_have_count(1)
