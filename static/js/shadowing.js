@@ -694,21 +694,24 @@ const CaptureScreen = (function () {
       page.known = true;
       if (alias) adoptSession(alias);
     }
-    keepPagesFresh();
+    keepPagesFresh(item);
     if (item.type === "end" && answer.session && answer.session.url) location.assign(answer.session.url);
   }
 
-  // Once the server has everything of this session, the copies the phone keeps of its screen (by
-  // the agent, and by the session) are fetched again, so that offline they show every entry.
-  let warming = null;
-  function keepPagesFresh() {
-    clearTimeout(warming);
-    warming = setTimeout(async () => {
-      const waiting = mine(await Outbox.all()).filter((item) => page.sessions.has(item.session));
-      if (waiting.length) return;
-      const urls = [root.dataset.pageUrl, root.dataset.sessionUrl].filter(Boolean);
-      if (Offline.warm) Offline.warm(urls, true);
-    }, 300);
+  // The page itself is kept fresh by offline.js once the outbox is empty; the other address of
+  // this screen (by the agent, or by the session) is fetched again when the manager leaves it, so
+  // that offline it shows every entry too: once a visit, not once a save.
+  let keptStale = false;
+  function keepPagesFresh(item) {
+    if (item.type !== "end") keptStale = true;
+  }
+
+  function refreshOtherPage() {
+    if (!keptStale || !Offline.warm) return;
+    keptStale = false;
+    const here = location.pathname;
+    const urls = [root.dataset.pageUrl, root.dataset.sessionUrl].filter((url) => url && url !== here);
+    if (urls.length) Offline.warm(urls, true);
   }
 
   function adoptSession(uuid) {
@@ -826,6 +829,10 @@ const CaptureScreen = (function () {
         }, 150);
     });
     if (root) {
+      addEventListener("pagehide", refreshOtherPage);
+      document.addEventListener("visibilitychange", () => {
+        if (document.visibilityState === "hidden") refreshOtherPage();
+      });
       const items = mine(await Outbox.all());
       whichSession(items);
       runClock(items);

@@ -385,6 +385,7 @@ def test_a_whole_shift_with_no_signal_arrives_exactly_once(
     screenshot(phone, "manifest-shadowing")  # static/screenshots/shadowing.png is a copy of it
 
     # The re-observation due for this agent, on the same screen.
+    phone.locator(".due-strip > summary").tap()  # the checks due fold into one line
     check = phone.locator("article.check").filter(has_text=due_behaviour).first
     check.get_by_role("button", name="Sustained", exact=True).tap()
     expect(check.get_by_role("status").filter(has_text="Recorded: Sustained")).to_be_visible()
