@@ -369,7 +369,7 @@ def test_htmx_save_answers_only_what_changed(
     # The form is ready for the next entry: empty note, a fresh UUID.
     stored = db.session.scalars(sa.select(Observation)).one()
     assert f'value="{stored.client_uuid}"' not in body
-    assert 'name="client_uuid" id="capture-uuid" value="' in body
+    assert 'name="client_uuid" value="' in body
     assert '<textarea id="note" name="note"' in body and "></textarea>" in body
 
 
@@ -711,7 +711,7 @@ def test_bad_entry_is_refused_with_the_typing_kept(
     assert message in body
     assert f">{(typed or fields['note']).strip()}</textarea>" in body
     # The same UUID goes back, so the corrected retry is still one entry.
-    assert f'name="client_uuid" id="capture-uuid" value="{data["client_uuid"]}"' in body
+    assert f'name="client_uuid" value="{data["client_uuid"]}" id="capture-uuid"' in body
     assert body.lstrip().startswith('<form class="card capture-form"') is htmx
     assert count(Observation) == 0
 
