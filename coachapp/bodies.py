@@ -19,6 +19,11 @@ from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 JSON_MAX_BYTES = 64 * 1024
 #: Deeper than this is no body the app sends; RecursionError starts near 1,000.
 JSON_MAX_DEPTH = 20
+#: A batch of the outbox's items (each one still within JSON_MAX_BYTES): the phone splits a
+#: longer queue into several batches.
+BATCH_MAX_BYTES = 1024 * 1024
+#: What a batch adds around an item's body: {"items": [{"body": ...}]}.
+BATCH_DEPTH = 3
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Control characters other than tab, line feed and carriage return: no one types them, and
@@ -33,6 +38,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 def takes_json(view: F) -> F:
     """Marks a view that reads a JSON body; every other write refuses one (415)."""
     view.takes_json = True  # type: ignore[attr-defined]
+    return view
+
+
+def takes_json_batch(view: F) -> F:
+    """A view that reads a batch of JSON bodies (POST /api/batch): the whole within
+    BATCH_MAX_BYTES and its nesting, and each item's body then checked by the view itself with
+    `check_json`, as if it had come alone, so that one unstorable note refuses only its item."""
+    view.takes_json = True  # type: ignore[attr-defined]
+    view.json_max_bytes = BATCH_MAX_BYTES  # type: ignore[attr-defined]
+    view.json_max_depth = JSON_MAX_DEPTH + BATCH_DEPTH  # type: ignore[attr-defined]
+    view.json_items = True  # type: ignore[attr-defined]
     return view
 
 
@@ -69,12 +85,18 @@ def storable(text: str) -> bool:
     return True
 
 
-def check_json(raw: bytes) -> object:
-    """The parsed body, or BodyRefused: too large, too deep, not JSON, not an object, or text
-    that cannot be stored."""
-    if len(raw) > JSON_MAX_BYTES:
+def check_json(
+    raw: bytes,
+    *,
+    max_bytes: int = JSON_MAX_BYTES,
+    max_depth: int = JSON_MAX_DEPTH,
+    strings: bool = True,
+) -> object:
+    """The parsed body, or BodyRefused: too large, too deep, not JSON, not an object, or (when
+    `strings`) text that cannot be stored."""
+    if len(raw) > max_bytes:
         raise BodyRefused(413, _l("That was too much to send at once. Shorten the text."))
-    if _depth(raw) > JSON_MAX_DEPTH:
+    if _depth(raw) > max_depth:
         raise BodyRefused(422, _l("Send the entry as a flat JSON object."))
     try:
         data = json.loads(raw)
@@ -82,6 +104,8 @@ def check_json(raw: bytes) -> object:
         raise BodyRefused(422, _l("The request was not readable JSON.")) from None
     if not isinstance(data, dict):
         raise BodyRefused(422, _l("Send the entry as a JSON object."))
+    if not strings:
+        return data
     for key, value in data.items():
         if not _all_storable(key) or not _all_storable(value):
             field = key if storable(key) else "?"
@@ -139,9 +163,17 @@ def guard_body() -> Response | tuple[Response, int] | None:
     wants_json = bool(getattr(view, "takes_json", False))
     try:
         if wants_json:
+            max_bytes = getattr(view, "json_max_bytes", JSON_MAX_BYTES)
+            if max_bytes > JSON_MAX_BYTES:
+                request.max_content_length = max_bytes
             raw = request.get_data(cache=True)
             if raw.strip():
-                check_json(raw)
+                check_json(
+                    raw,
+                    max_bytes=max_bytes,
+                    max_depth=getattr(view, "json_max_depth", JSON_MAX_DEPTH),
+                    strings=not getattr(view, "json_items", False),
+                )
         elif _is_json(request.content_type or ""):
             raise BodyRefused(415, _l("This form takes form fields, not JSON."))
         elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):

@@ -160,7 +160,14 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return str(self.known_id)
+
+    @property
+    def known_id(self) -> int:
+        """The id without a round trip to the database, even once a commit has expired the
+        object (what is asked of the signed-in person after the request's commit)."""
+        identity = sa.inspect(self).identity
+        return int(identity[0]) if identity else self.id
 
     @property
     def first_name(self) -> str:

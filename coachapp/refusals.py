@@ -65,7 +65,7 @@ def after_request(response: Response) -> Response:
         return response
     # Whom Flask-Login already loaded, or whom the cookie names: never a query of its own.
     user = g.get("_login_user")
-    user_id = getattr(user, "id", None) or session.get("_user_id")
+    user_id = getattr(user, "known_id", None) or session.get("_user_id")
     address = client_address()
     rule = request.url_rule.rule if request.url_rule is not None else "-"
     # The rule, not the path: a path can hold a token. Never the body.

@@ -59,7 +59,9 @@ def record(response: Response) -> dict[str, object]:
     # Flask-Login keeps the user it loaded in g; asking current_user here would load one just
     # to log it (a query on every anonymous request that carries a cookie).
     user = g.get("_login_user")
-    user_id = user.id if user is not None and getattr(user, "is_authenticated", False) else None
+    # known_id: the commit has expired the user by now, and logging must not load it again.
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    user_id = user.known_id if authenticated else None
     return {
         "method": request.method,
         "route": request.url_rule.rule if request.url_rule is not None else None,

@@ -1,10 +1,13 @@
 """Who may see whom: one query per kind of ownership, and 404 for everything outside it."""
 
+import uuid
+
 import sqlalchemy as sa
 from flask import abort
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coachapp.extensions import db
-from coachapp.models import Role, ShadowSession, User, manager_teams
+from coachapp.models import Observation, Role, ShadowSession, User, manager_teams
 
 
 def visible_agents(viewer: User) -> sa.Select[tuple[User]]:
@@ -49,3 +52,43 @@ def own_session_or_404(manager: User, session_id: int) -> ShadowSession:
         abort(404)
     agent_or_404(manager, session.agent_id)
     return session
+
+
+def own_session_by_uuid_or_404(manager: User, client_uuid: uuid.UUID) -> ShadowSession:
+    """The manager's session the phone named, with its agent, in one statement: a session of
+    another manager, or with an agent no longer in the manager's teams, is a 404."""
+    row = db.session.execute(
+        visible_agents(manager)
+        .add_columns(ShadowSession)
+        .join(ShadowSession, ShadowSession.agent_id == User.id)
+        .where(ShadowSession.manager_id == manager.id, ShadowSession.client_uuid == client_uuid)
+    ).first()
+    if row is None:
+        abort(404)
+    agent, session = row
+    # Held by the session object: the identity map keeps rows only while something refers to them.
+    set_committed_value(session, "agent", agent)
+    return session
+
+
+def own_observation_by_uuid_or_404(author: User, client_uuid: uuid.UUID) -> Observation:
+    """An entry the manager wrote, with its session and agent, in one statement, under the same
+    rule as its session."""
+    row = db.session.execute(
+        visible_agents(author)
+        .add_columns(ShadowSession, Observation)
+        .join(ShadowSession, ShadowSession.agent_id == User.id)
+        .join(Observation, Observation.session_id == ShadowSession.id)
+        .where(
+            ShadowSession.manager_id == author.id,
+            Observation.author_id == author.id,
+            Observation.client_uuid == client_uuid,
+        )
+    ).first()
+    if row is None:
+        abort(404)
+    agent, session, observation = row
+    set_committed_value(session, "agent", agent)
+    set_committed_value(observation, "agent", agent)
+    set_committed_value(observation, "session", session)
+    return observation

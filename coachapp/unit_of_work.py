@@ -50,3 +50,22 @@ def insert_once(row: RowT, find_existing: Callable[[], RowT | None]) -> RowT:
             raise
         return existing
     return row
+
+
+def insert_new(model: type, values: dict[str, object], unique: list[str]) -> int | None:
+    """INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING id, on SQLite and PostgreSQL alike:
+    the id of the new row, or None when a row with the same unique key exists (a replay, or a
+    concurrent request that stored it first). One statement, and nothing to roll back when it
+    loses: the unit of work goes on."""
+    table = model.__table__  # type: ignore[attr-defined]
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=unique)
+        .returning(table.c.id)
+    )
+    return db.session.execute(statement).scalar()

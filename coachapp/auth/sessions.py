@@ -111,9 +111,13 @@ def load_user(user_id: str) -> User | None:
     token = session.get(SESSION_KEY)
     if not isinstance(token, str) or not token or parse_id(user_id) is None:
         return None
-    login = db.session.scalar(
-        sa.select(LoginSession).where(LoginSession.token_hash == _hash(token))
-    )
+    # The session and its user in one statement; Flask-Login keeps the user for the request.
+    row = db.session.execute(
+        sa.select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.token_hash == _hash(token))
+    ).first()
+    login = row[0] if row is not None else None
     now = datetime.now(UTC)
     if (
         login is None

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
@@ -9,7 +10,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import UUID, DataRequired, Length, Optional, ValidationError
 
 from coachapp import clock
-from coachapp.models import NOTE_MAX_LENGTH, ObservationKind, User
+from coachapp.extensions import db
+from coachapp.models import NOTE_MAX_LENGTH, Behaviour, Competency, ObservationKind, User
 from coachapp.parsing import parse_id, parse_moment
 
 #: A phone clock a little ahead is normal; an hour ahead is a wrong clock or a forged time.
@@ -121,3 +123,23 @@ def behaviour_ids_for(agent: User, keep: int | None = None) -> set[int]:
         else set()
     )
     return ids | {keep} if keep is not None else ids
+
+
+def behaviour_ids_allowed(agent: User, chosen: object, keep: int | None = None) -> set[int]:
+    """What `behaviour_ids_for` allows, asked only of the one behaviour the entry names: one
+    indexed lookup of its profile and retirement, not the whole profile. The form then refuses
+    anything else with its own words."""
+    behaviour_id = parse_id(str(chosen)) if chosen is not None else None
+    if behaviour_id is None:
+        return set()
+    if behaviour_id == keep:
+        return {keep}
+    row = db.session.execute(
+        sa.select(Competency.role_profile_id, Behaviour.retired_at)
+        .select_from(Behaviour)
+        .join(Competency, Competency.id == Behaviour.competency_id)
+        .where(Behaviour.id == behaviour_id)
+    ).first()
+    if row is None or row.retired_at is not None or agent.role_profile_id is None:
+        return set()
+    return {behaviour_id} if row.role_profile_id == agent.role_profile_id else set()

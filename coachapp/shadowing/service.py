@@ -88,10 +88,15 @@ def update_observation(
     """Fix an entry while its session is still open."""
     if not observation.session.is_open:
         raise SessionEnded()
-    ladder = current_ladder()
     before = (observation.kind, observation.behaviour_id)
-    ladder_changed = (entry.kind, entry.behaviour_id) != before
-    if ladder_changed:
+    # Only a correction is on the ladder: fixing a note, or a strength, leaves it (and the
+    # organisation's settings) unread.
+    ladder_changed = (entry.kind, entry.behaviour_id) != before and ObservationKind.CORRECTION in (
+        observation.kind,
+        entry.kind,
+    )
+    ladder = current_ladder() if ladder_changed else None
+    if ladder is not None:
         withdraw_correction(observation, ladder)
     observation.kind = entry.kind
     observation.behaviour_id = entry.behaviour_id
@@ -99,7 +104,7 @@ def update_observation(
     observation.coached = entry.coached if entry.kind == ObservationKind.CORRECTION else ""
     observation.updated_at = now
     db.session.flush()
-    if ladder_changed:
+    if ladder is not None:
         apply_correction(observation, ladder)
     return observation
 
@@ -108,7 +113,9 @@ def remove_observation(*, observation: Observation) -> None:
     """Take an entry back while its session is still open (the undo after a quick save)."""
     if not observation.session.is_open:
         raise SessionEnded()
-    withdraw_correction(observation, current_ladder())
+    if observation.kind == ObservationKind.CORRECTION:
+        # Only a correction opens a focus item or records a slip.
+        withdraw_correction(observation, current_ladder())
     db.session.delete(observation)
     db.session.flush()
 

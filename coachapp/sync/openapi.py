@@ -14,6 +14,8 @@ TIME = {
 }
 TEXT = {"type": "string", "maxLength": NOTE_MAX_LENGTH}
 ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+#: As many items as one batch takes (coachapp.sync.batch imports it from here).
+MAX_ITEMS = 100
 
 
 def _schema(required: list[str], **properties: Any) -> dict[str, Any]:
@@ -88,8 +90,47 @@ SCHEMAS: dict[str, Any] = {
     "Problem": _schema(
         ["error"],
         error={"type": "string", "description": "Why, in words to show the manager."},
-        code={"enum": ["signin", "csrf"]},
+        code={"enum": ["signin", "csrf", "body", "dependency"]},
         field={"type": "string", "description": "The field at fault, when there is one."},
+        depends_on={
+            "type": "integer",
+            "description": "In a batch, with code `dependency`: the index of the earlier item "
+            "this one needed, which was not stored.",
+        },
+    ),
+    "Batch": _schema(
+        ["items"],
+        items={
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_ITEMS,
+            "items": _schema(
+                ["method", "url"],
+                method={"enum": ["POST", "PUT", "DELETE"]},
+                url={
+                    "type": "string",
+                    "description": "One of the writes of this document, as the phone would "
+                    "call it alone (for example /api/sessions/{session_uuid}/observations).",
+                },
+                body={
+                    "description": "That write's own body (null for a removal), within that "
+                    "write's own limits.",
+                },
+            ),
+        },
+    ),
+    "BatchResults": _schema(
+        ["results"],
+        results={
+            "type": "array",
+            "description": "One per item tried, in order. Shorter than the items when an item "
+            "met a server error (5xx): the items after it were not tried.",
+            "items": _schema(
+                ["status", "body"],
+                status={"type": "integer", "description": "What that write alone answers."},
+                body={"description": "What that write alone answers: its resource or a Problem."},
+            ),
+        },
     ),
 }
 
@@ -213,6 +254,24 @@ def document() -> dict[str, Any]:
                         "200": _answer("A replay: nothing new stored.", "FollowUp"),
                     },
                 ),
+            },
+            "/api/batch": {
+                "post": _write(
+                    "Send the phone's waiting writes in one request",
+                    "Batch",
+                    {
+                        "200": _answer(
+                            "Each item applied in order, in its own transaction, and answered "
+                            "as if it had been sent alone (its own 201, 200 or refusal). One "
+                            "refusal does not stop the rest; an item that names a session or "
+                            "entry an earlier item failed to store answers 424 with "
+                            "`depends_on`. A session already open with that agent (a start "
+                            "that answers another UUID) is used by the items after it.",
+                            "BatchResults",
+                        ),
+                        "413": _answer("More than 1 MiB in one batch: send fewer.", "Problem"),
+                    },
+                )
             },
             "/api/sessions/{session_uuid}/end": {
                 "parameters": [SESSION_UUID],

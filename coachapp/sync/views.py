@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
@@ -18,24 +18,30 @@ from werkzeug.exceptions import HTTPException
 
 from coachapp import clock
 from coachapp.bodies import takes_json
-from coachapp.errors import DomainError
+from coachapp.errors import DomainError, SessionEnded
 from coachapp.extensions import csrf, db
 from coachapp.followups import service as followups
 from coachapp.followups.forms import OutcomeForm
 from coachapp.models import FollowUp, Observation, ObservationKind, ShadowSession
 from coachapp.refusals import note_reason
 from coachapp.roles import role_required
-from coachapp.scope import coachable_agent_or_404, own_session_or_404
+from coachapp.scope import (
+    coachable_agent_or_404,
+    own_observation_by_uuid_or_404,
+    own_session_by_uuid_or_404,
+)
 from coachapp.shadowing import service as shadowing
-from coachapp.shadowing.forms import EndSessionForm, ObservationForm, behaviour_ids_for
+from coachapp.shadowing.forms import EndSessionForm, ObservationForm, behaviour_ids_allowed
 from coachapp.sync import openapi
 from coachapp.sync.service import (
     Field,
     as_formdata,
     first_error,
+    observation_by_uuid,
     parse_uuid,
     phone_time,
     read_object,
+    record_observation_once,
     user_tag,
 )
 from coachapp.unit_of_work import commits
@@ -49,6 +55,8 @@ manager_only = role_required("manager")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NOT_PERSONAL = frozenset({"static", "core.service_worker", "core.manifest", "core.offline"})
 ID = "<int(max=2147483647):followup_id>"
+#: The `g` name of the body of the batch item being applied (coachapp.sync.batch).
+BATCH_ITEM = "_batch_item_body"
 
 START = {"client_uuid": Field(str, True), "agent_id": Field(int, True), "started_at": Field(str)}
 ENTRY = {
@@ -109,7 +117,7 @@ def session_info() -> Response:
 @commits
 def start_session() -> tuple[Response, int]:
     """Start shadowing an agent; a replay, or a start while one is open, returns that session."""
-    values = read_object(request.get_json(silent=True), START)
+    values = read_object(payload(), START)
     client_uuid = parse_uuid(values["client_uuid"])
     agent_id = values["agent_id"]
     assert isinstance(agent_id, int)  # read_object checked the type
@@ -130,23 +138,39 @@ def start_session() -> tuple[Response, int]:
 @commits
 def add_observation(session_uuid: uuid.UUID) -> tuple[Response, int]:
     """Add an entry to a session, dated by the phone's clock."""
-    values = read_object(request.get_json(silent=True), NEW_ENTRY)
+    values = read_object(payload(), NEW_ENTRY)
     client_uuid = parse_uuid(values["client_uuid"])
-    shadow = _own_session(session_uuid)
-    replayed = _observation_by_uuid(client_uuid)
-    if replayed is not None:
-        return jsonify(observation=_observation_json(replayed)), 200
-    form = _checked(ObservationForm, values, behaviour_ids=behaviour_ids_for(shadow.agent))
+    shadow = own_session_by_uuid_or_404(current_user, session_uuid)
     now = clock.now()
-    observation, created = shadowing.record_observation(
+    try:
+        form = _checked(
+            ObservationForm,
+            values,
+            behaviour_ids=behaviour_ids_allowed(shadow.agent, values.get("behaviour_id")),
+        )
+        occurred_at = phone_time(values.get("occurred_at"), now=now, field="occurred_at") or now
+        if not shadow.is_open:
+            raise SessionEnded()
+    except DomainError:
+        # A replay answers what the first call did, even once its session has ended or its
+        # behaviour has been retired since: only a refusal looks for it.
+        replayed = observation_by_uuid(current_user, client_uuid)
+        if replayed is None:
+            raise
+        return jsonify(observation=_observation_json(replayed)), 200
+    observation = record_observation_once(
         session=shadow,
         author=current_user,
         entry=_entry(form),
         client_uuid=client_uuid,
-        occurred_at=phone_time(values.get("occurred_at"), now=now, field="occurred_at") or now,
+        occurred_at=occurred_at,
         now=now,
     )
-    return jsonify(observation=_observation_json(observation)), 201 if created else 200
+    if observation is None:
+        replayed = observation_by_uuid(current_user, client_uuid)
+        assert replayed is not None  # the insert met its row
+        return jsonify(observation=_observation_json(replayed)), 200
+    return jsonify(observation=_observation_json(observation)), 201
 
 
 @bp.put("/observations/<uuid:observation_uuid>")
@@ -155,12 +179,14 @@ def add_observation(session_uuid: uuid.UUID) -> tuple[Response, int]:
 @commits
 def change_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
     """Replace an entry's kind, behaviour and words while its session is open."""
-    observation = _own_observation(observation_uuid)
-    values = read_object(request.get_json(silent=True), ENTRY)
+    observation = own_observation_by_uuid_or_404(current_user, observation_uuid)
+    values = read_object(payload(), ENTRY)
     form = _checked(
         ObservationForm,
         {**values, "client_uuid": str(observation.client_uuid)},
-        behaviour_ids=behaviour_ids_for(observation.agent, keep=observation.behaviour_id),
+        behaviour_ids=behaviour_ids_allowed(
+            observation.agent, values.get("behaviour_id"), keep=observation.behaviour_id
+        ),
     )
     entry = _entry(form)
     # A replay of a change that arrived before the session ended is not an error.
@@ -176,7 +202,7 @@ def change_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
 def remove_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
     """Take an entry back. One that is gone answers the 404 of one never made or not yours:
     the outbox counts a replayed removal's 404 as done."""
-    observation = _own_observation(observation_uuid)
+    observation = own_observation_by_uuid_or_404(current_user, observation_uuid)
     shadowing.remove_observation(observation=observation)
     return jsonify(removed=True, client_uuid=str(observation_uuid)), 200
 
@@ -187,7 +213,7 @@ def remove_observation(observation_uuid: uuid.UUID) -> tuple[Response, int]:
 @commits
 def record_outcome(followup_id: int) -> tuple[Response, int]:
     """Record a re-observation; checks of one behaviour apply in the order they happened."""
-    values = read_object(request.get_json(silent=True), OUTCOME)
+    values = read_object(payload(), OUTCOME)
     client_uuid = parse_uuid(values["client_uuid"])
     followup = db.session.get(FollowUp, followup_id)
     if followup is None:
@@ -228,8 +254,8 @@ def record_outcome(followup_id: int) -> tuple[Response, int]:
 @commits
 def end_session(session_uuid: uuid.UUID) -> tuple[Response, int]:
     """End a session at the phone's time; ending it again keeps the first end."""
-    values = read_object(request.get_json(silent=True), END)
-    shadow = _own_session(session_uuid)
+    values = read_object(payload(), END)
+    shadow = own_session_by_uuid_or_404(current_user, session_uuid)
     form = _checked(EndSessionForm, values)
     now = clock.now()
     ended_at = phone_time(values.get("ended_at"), now=now, field="ended_at") or now
@@ -299,6 +325,12 @@ def unexpected(error: Exception) -> tuple[Response, int]:
 # --- helpers ------------------------------------------------------------------------------
 
 
+def payload() -> object:
+    """The JSON body of this write: the request's, or the batch item's being applied."""
+    item = g.get(BATCH_ITEM)
+    return item if item is not None else request.get_json(silent=True)
+
+
 def _checked(form_class: type, values: dict[str, object], **kwargs: Any) -> Any:
     """Validate with the same form (and words) as the page, fed the JSON values as strings."""
     form = form_class(formdata=as_formdata(values), **kwargs)
@@ -330,30 +362,6 @@ def _session_by_uuid(client_uuid: uuid.UUID) -> ShadowSession | None:
             ShadowSession.manager_id == current_user.id, ShadowSession.client_uuid == client_uuid
         )
     )
-
-
-def _own_session(client_uuid: uuid.UUID) -> ShadowSession:
-    # Another manager's session answers exactly what a made-up UUID answers: 404.
-    shadow = _session_by_uuid(client_uuid)
-    if shadow is None:
-        abort(404)
-    return own_session_or_404(current_user, shadow.id)
-
-
-def _observation_by_uuid(client_uuid: uuid.UUID) -> Observation | None:
-    return db.session.scalar(
-        sa.select(Observation).where(
-            Observation.author_id == current_user.id, Observation.client_uuid == client_uuid
-        )
-    )
-
-
-def _own_observation(client_uuid: uuid.UUID) -> Observation:
-    observation = _observation_by_uuid(client_uuid)
-    if observation is None:
-        abort(404)
-    own_session_or_404(current_user, observation.session_id)
-    return observation
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -1,10 +1,13 @@
 // The outbox: every write made on the phone waits here (IndexedDB) until the server answers 2xx.
 // Loaded by the pages and by the service worker (importScripts), so it touches no DOM.
 //
-// Items are sent one at a time, oldest first, and removed only after a 2xx. A network failure, a
-// timeout or a 5xx keeps everything and backs off; a 401 keeps everything and asks the person to
-// sign in again; a refusal (4xx with a reason) keeps the item as "needs attention" with the
-// server's words until the person fixes or discards it. Nothing leaves the outbox any other way.
+// Items are sent oldest first, and each is removed only after its own 2xx. When more than one
+// waits they go together to POST /api/batch (up to 100 a request), which applies each one as if
+// it had been sent alone and answers each one's own status. A network failure, a timeout or a
+// 5xx keeps everything not yet answered 2xx and backs off; a 401 keeps everything and asks the
+// person to sign in again; a refusal (4xx with a reason) keeps only that item as "needs
+// attention" with the server's words until the person fixes or discards it. Nothing leaves the
+// outbox any other way.
 "use strict";
 
 (function (scope) {
@@ -15,6 +18,11 @@
   const CHANNEL_NAME = "coachapp-outbox";
   const SYNC_TAG = "coachapp-outbox";
   const SESSION_URL = "/api/session";
+  const BATCH_URL = "/api/batch";
+  // What the server takes in one batch (coachapp/sync/batch.py, coachapp/bodies.py).
+  const BATCH_MAX_ITEMS = 100;
+  const BATCH_MAX_BYTES = 900 * 1024;
+  const ITEM_MAX_BYTES = 64 * 1024;
   const SEND_TIMEOUT_MS = 15000;
   const FIRST_RETRY_MS = 2000;
   const LONGEST_RETRY_MS = 5 * 60 * 1000;
@@ -165,6 +173,39 @@
     });
   }
 
+  function sendBatch(items, token) {
+    return answerOf(BATCH_URL, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token },
+      body: JSON.stringify({
+        items: items.map((item) => ({ method: item.method, url: item.url, body: item.body === undefined ? null : item.body })),
+      }),
+    });
+  }
+
+  const encoder = "TextEncoder" in scope ? new TextEncoder() : null;
+
+  function sizeOf(item) {
+    const text = JSON.stringify(item.body === undefined ? null : item.body) + item.url;
+    return encoder ? encoder.encode(text).length : text.length * 3;
+  }
+
+  // The next items to send together, oldest first: as many as one batch takes. An item too
+  // large for a batch goes alone, to its own address, and meets that address's own answer.
+  async function nextBatch(user) {
+    const batch = [];
+    let bytes = 0;
+    for (const item of await all()) {
+      if (item.state === ATTENTION || item.user !== user) continue;
+      const size = sizeOf(item);
+      if (size > ITEM_MAX_BYTES) return batch.length ? batch : [item];
+      if (batch.length === BATCH_MAX_ITEMS || bytes + size > BATCH_MAX_BYTES) break;
+      batch.push(item);
+      bytes += size;
+    }
+    return batch;
+  }
+
   function mustWait(answer) {
     return answer.network || answer.status >= 500 || answer.status === 408 || answer.status === 429;
   }
@@ -202,7 +243,25 @@
     if (who.status === 401) return { status: "signin" };
     if (!who.ok) return backOff();
     let sent = 0;
-    for (const seq of items.map((item) => item.seq)) {
+    const mine = items.filter((item) => item.user === who.body.user);
+    if (mine.length > 1) {
+      for (;;) {
+        const batch = await nextBatch(who.body.user);
+        if (batch.length < 2) break;
+        let answer = await sendBatch(batch, who.body.csrf_token);
+        if (answer.status === 403 && answer.code === "csrf") {
+          who = await whoIsSignedIn();
+          if (!who.ok) return who.status === 401 ? { status: "signin", sent } : backOff();
+          answer = await sendBatch(batch, who.body.csrf_token);
+        }
+        if (answer.status === 401 || answer.code === "csrf") return { status: "signin", sent };
+        if (!answer.ok || !Array.isArray(answer.body.results)) return { ...backOff(), sent };
+        const outcome = await settleBatch(batch, answer.body.results);
+        sent += outcome.sent;
+        if (outcome.wait) return { ...backOff(), sent };
+      }
+    }
+    for (const seq of (await all()).map((item) => item.seq)) {
       // Read again: an alias may have rewritten it, the person may have discarded it.
       const item = await inStore("readonly", (store) => settled(store.get(seq)));
       if (!item || item.state === ATTENTION || item.user !== who.body.user) continue;
@@ -228,6 +287,34 @@
     }
     failures = 0;
     return { status: "done", sent };
+  }
+
+  // Each item of a batch by its own answer, as if it had been sent alone. Items without an
+  // answer (the server stopped at a 5xx) stay, for the next flush.
+  async function settleBatch(batch, results) {
+    let sent = 0;
+    for (const [index, result] of results.entries()) {
+      const item = batch[index];
+      if (!item) break;
+      const answer = {
+        ok: result.status >= 200 && result.status < 300,
+        status: result.status,
+        body: result.body || {},
+        code: (result.body || {}).code,
+        message: (result.body || {}).error || "",
+      };
+      const gone = item.method === "DELETE" && answer.status === 404;
+      if (answer.ok || gone) {
+        await settle(item, gone ? { ...answer, ok: true, body: { removed: true } } : answer);
+        sent += 1;
+        continue;
+      }
+      await change(item.seq, { attempts: (item.attempts || 0) + 1 });
+      if (mustWait(answer)) return { sent, wait: true };
+      await change(item.seq, { state: ATTENTION, message: answer.message || `HTTP ${answer.status}` });
+      emit({ type: "attention", item });
+    }
+    return { sent, wait: results.length < batch.length };
   }
 
   // One flush at a time across every tab and the service worker (Web Locks where the browser has

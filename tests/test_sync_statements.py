@@ -1,0 +1,237 @@
+"""Exact SQL statement counts of the phone's writes, the commit included: the save a manager makes
+most stays at five statements, and nothing is loaded twice or after the commit."""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+from coachapp.extensions import db
+from coachapp.models import FocusItem, FollowUp, Observation, User
+from tests.conftest import Auth, FrozenClock, World
+from tests.test_sync_api import call, entry, observations_url, start
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """Every statement sent to the database meanwhile, COMMIT and ROLLBACK included."""
+    seen: list[str] = []
+
+    def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    def committed(_conn: Any) -> None:
+        seen.append("COMMIT")
+
+    def rolled_back(_conn: Any) -> None:
+        seen.append("ROLLBACK")
+
+    listeners = [
+        ("before_cursor_execute", executed),
+        ("commit", committed),
+        ("rollback", rolled_back),
+    ]
+    for name, listener in listeners:
+        sa.event.listen(db.engine, name, listener)
+    try:
+        yield seen
+    finally:
+        for name, listener in listeners:
+            sa.event.remove(db.engine, name, listener)
+
+
+@pytest.fixture
+def maria(client: FlaskClient, auth: Auth, world: World, frozen_clock: FrozenClock) -> User:
+    """Maria signed in on her phone, the clock frozen."""
+    auth.login(world.manager_maria)
+    return world.manager_maria
+
+
+@pytest.fixture
+def session_uuid(client: FlaskClient, maria: User, world: World) -> str:
+    """A session Maria started from the phone with Alex."""
+    answer = start(client, world)
+    assert answer.status_code == 201
+    db.session.expire_all()  # what the test loaded is no help to the next request
+    return answer.json["session"]["client_uuid"]
+
+
+def save(client: FlaskClient, session_uuid: str, body: dict[str, Any]) -> tuple[Any, list[str]]:
+    db.session.expire_all()
+    with statements() as seen:
+        answer = call(client, "POST", observations_url(session_uuid), body)
+    return answer, seen
+
+
+def test_the_json_save_is_five_statements_with_its_commit(
+    client: FlaskClient, session_uuid: str, world: World
+):
+    """The sign-in with its user, the session with its scope, the behaviour's profile, the
+    insert that cannot duplicate, the commit."""
+    answer, seen = save(client, session_uuid, entry(behaviour_id=world.behaviours[0].id))
+    assert answer.status_code == 201
+    assert len(seen) == 5, seen
+    assert seen[0].startswith("SELECT") and "login_session" in seen[0]
+    assert seen[3].startswith("INSERT") and "ON CONFLICT" in seen[3].upper()
+    assert seen[4] == "COMMIT"
+
+
+def test_a_save_with_only_a_note_needs_no_behaviour_lookup(client: FlaskClient, session_uuid: str):
+    answer, seen = save(client, session_uuid, entry())
+    assert answer.status_code == 201
+    assert len(seen) == 4, seen
+
+
+def test_a_replayed_save_answers_the_first_answer_in_six(
+    client: FlaskClient, session_uuid: str, world: World
+):
+    body = entry(behaviour_id=world.behaviours[0].id)
+    first, _ = save(client, session_uuid, body)
+    again, seen = save(client, session_uuid, body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json == first.json
+    assert len(seen) == 6, seen  # the insert meets the row, which is read for the answer
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 1
+
+
+def test_a_correction_takes_its_ladder_step_in_the_same_transaction(
+    client: FlaskClient, session_uuid: str, world: World
+):
+    """The five, then the organisation's ladder, the open-item check, and the focus item with
+    its first check inside a savepoint (so that losing a race to open it keeps the entry)."""
+    body = entry(kind="correction", behaviour_id=world.behaviours[1].id, note="")
+    answer, seen = save(client, session_uuid, body)
+    assert answer.status_code == 201
+    assert len(seen) == 11, seen
+    assert [s.split()[0] for s in seen[-7:]] == [
+        "SELECT",
+        "SELECT",
+        "SAVEPOINT",
+        "INSERT",
+        "INSERT",
+        "RELEASE",
+        "COMMIT",
+    ]
+    assert seen.count("COMMIT") == 1
+    item = db.session.scalar(sa.select(FocusItem))
+    assert item is not None and item.opening_observation_id == answer.json["observation"]["id"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowUp)) == 1
+
+
+def test_a_save_outside_my_teams_is_a_404_in_two(client: FlaskClient, world: World, auth: Auth):
+    auth.login(world.manager_maria)
+    answer, seen = save(client, str(uuid.uuid4()), entry())
+    assert answer.status_code == 404
+    assert len(seen) == 3, seen  # sign-in, session and scope, rollback
+
+
+def test_the_signed_in_person_is_loaded_once(client: FlaskClient, session_uuid: str):
+    answer, seen = save(client, session_uuid, entry())
+    assert answer.status_code == 201
+    loads = [s for s in seen if s.startswith("SELECT") and "user.name" in s.replace('"', "")]
+    assert len(loads) == 2, seen  # the signed-in person (with the sign-in), the agent (with scope)
+
+
+def change(client: FlaskClient, observation_uuid: str, body: dict[str, Any]) -> tuple[Any, list]:
+    db.session.expire_all()
+    with statements() as seen:
+        answer = call(client, "PUT", f"/api/observations/{observation_uuid}", body)
+    return answer, seen
+
+
+def test_an_edit_of_the_words_is_four_statements(
+    client: FlaskClient, session_uuid: str, world: World
+):
+    body = entry(behaviour_id=world.behaviours[0].id)
+    save(client, session_uuid, body)
+    answer, seen = change(
+        client,
+        body["client_uuid"],
+        {"kind": "strength", "behaviour_id": world.behaviours[0].id, "note": "Warmer still."},
+    )
+    assert answer.status_code == 200 and answer.json["observation"]["note"] == "Warmer still."
+    # Sign-in, the entry with its session and scope, the update, the commit: the behaviour it
+    # already names needs no lookup, and a strength leaves the ladder unread.
+    assert len(seen) == 4, seen
+
+
+def test_an_edit_to_another_behaviour_looks_it_up(
+    client: FlaskClient, session_uuid: str, world: World
+):
+    body = entry(behaviour_id=world.behaviours[0].id)
+    save(client, session_uuid, body)
+    answer, seen = change(
+        client, body["client_uuid"], {"kind": "strength", "behaviour_id": world.behaviours[1].id}
+    )
+    assert answer.status_code == 200
+    assert len(seen) == 5, seen
+
+
+def test_an_edit_that_turns_a_correction_into_a_strength_withdraws_its_item(
+    client: FlaskClient, session_uuid: str, world: World
+):
+    body = entry(kind="correction", behaviour_id=world.behaviours[1].id, note="")
+    save(client, session_uuid, body)
+    answer, seen = change(
+        client, body["client_uuid"], {"kind": "strength", "behaviour_id": world.behaviours[1].id}
+    )
+    assert answer.status_code == 200
+    # Sign-in, entry and scope, ladder, the item it opened and its checks, deleting both, the
+    # slip check, the update, the commit.
+    assert len(seen) == 10, seen
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FocusItem)) == 0
+
+
+def remove(client: FlaskClient, observation_uuid: str) -> tuple[Any, list[str]]:
+    db.session.expire_all()
+    with statements() as seen:
+        answer = call(client, "DELETE", f"/api/observations/{observation_uuid}")
+    return answer, seen
+
+
+def test_a_removal_is_four_statements(client: FlaskClient, session_uuid: str):
+    body = entry()
+    save(client, session_uuid, body)
+    answer, seen = remove(client, body["client_uuid"])
+    assert answer.status_code == 200
+    assert len(seen) == 4, seen  # sign-in, entry and scope, delete, commit
+
+
+def test_a_removed_correction_takes_its_item_with_it(
+    client: FlaskClient, session_uuid: str, world: World
+):
+    body = entry(kind="correction", behaviour_id=world.behaviours[1].id, note="")
+    save(client, session_uuid, body)
+    answer, seen = remove(client, body["client_uuid"])
+    assert answer.status_code == 200
+    assert len(seen) == 10, seen
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FocusItem)) == 0
+
+
+def end(client: FlaskClient, session_uuid: str) -> tuple[Any, list[str]]:
+    db.session.expire_all()
+    with statements() as seen:
+        answer = call(client, "POST", f"/api/sessions/{session_uuid}/end", {"summary_note": "Ok"})
+    return answer, seen
+
+
+def test_the_end_of_a_session_is_five_statements(client: FlaskClient, session_uuid: str):
+    save(client, session_uuid, entry())
+    answer, seen = end(client, session_uuid)
+    assert answer.status_code == 200 and answer.json["session"]["ended_at"]
+    # Sign-in, session and scope, the update, its entries (for the obstacles), the commit.
+    assert len(seen) == 5, seen
+
+
+def test_each_obstacle_at_the_end_is_one_lookup_and_one_insert(
+    client: FlaskClient, session_uuid: str
+):
+    save(client, session_uuid, entry(kind="obstacle", note="The CRM froze."))
+    save(client, session_uuid, entry(kind="obstacle", note="No headset."))
+    answer, seen = end(client, session_uuid)
+    assert answer.status_code == 200
+    assert len(seen) == 5 + 2 * 2, seen
