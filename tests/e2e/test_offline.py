@@ -17,13 +17,21 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_request_context, request
 from playwright.sync_api import Browser, BrowserContext, Dialog, Locator, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import make_server
 
 from coachapp.extensions import db
-from coachapp.models import FollowUp, LoginSession, Observation, ShadowSession, User
+from coachapp.models import (
+    Behaviour,
+    Competency,
+    FollowUp,
+    LoginSession,
+    Observation,
+    ShadowSession,
+    User,
+)
 from coachapp.shadowing import service
 from tests.e2e.harness import PHONE, _free_port, demo_app, poll, screenshot
 from tests.e2e.test_shadowing_flow import (
@@ -48,30 +56,42 @@ KEPT_PAGES = """async () => {
 
 
 class CrashAfterStoring:
-    """Between the browser and the app: when armed, lets the app store the Nth write, then dies
-    before answering (the connection is cut, the server stops), as a machine losing power would."""
+    """Between the browser and the app: when armed, lets the app store the Nth write (the Nth
+    unit of work committed, alone or as an item of a batch), then dies before answering (the
+    connection is cut, the server stops), as a machine losing power would."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.crash_at: int | None = None
         self.writes = 0
         self.on_crash = lambda: None
+        self.dead: object = None
+        sa.event.listen(sa.orm.Session, "after_commit", self._stored)
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", self._dead)
 
     def arm(self, crash_at: int, on_crash) -> None:  # type: ignore[no-untyped-def]
         self.crash_at, self.writes, self.on_crash = crash_at, 0, on_crash
 
-    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
-        is_write = environ["PATH_INFO"].startswith("/api/") and environ["REQUEST_METHOD"] != "GET"
-        if self.crash_at is None or not is_write:
-            return self.app(environ, start_response)
+    def _stored(self, _session: sa.orm.Session) -> None:
+        if self.crash_at is None or not has_request_context():
+            return
+        environ = request.environ
+        if not environ["PATH_INFO"].startswith("/api/") or environ["REQUEST_METHOD"] == "GET":
+            return
         self.writes += 1
         if self.writes < self.crash_at:
-            return self.app(environ, start_response)
+            return
         self.crash_at = None
-        b"".join(self.app(environ, lambda *args, **kwargs: None))  # stored and committed
         environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)  # the answer never leaves
+        self.dead = environ  # and nothing after this write reaches the database
         threading.Thread(target=self.on_crash, daemon=True).start()
-        raise ConnectionAbortedError("the server died after storing the write")
+
+    def _dead(self, *_args: object) -> None:
+        if has_request_context() and request.environ is self.dead:
+            raise ConnectionAbortedError("the server died after storing the write")
+
+    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        return self.app(environ, start_response)
 
 
 class Server:
@@ -546,7 +566,8 @@ def test_a_server_dying_in_the_middle_of_a_flush_loses_and_doubles_nothing(
         log(phone, "Strength", note=note)
     expect_waiting(phone, 7)
 
-    # The fourth write (the third entry) is stored, and the server dies before it can say so.
+    # The fourth write (the third entry) is stored, and the server dies before it can say so:
+    # in the middle of the batch that carries all seven.
     server.wsgi.arm(crash_at=4, on_crash=server.stop)
     context.set_offline(False)
     deadline = time.monotonic() + 15
@@ -555,7 +576,8 @@ def test_a_server_dying_in_the_middle_of_a_flush_loses_and_doubles_nothing(
     assert not server.running.is_set(), "the flush should have reached the fourth write"
     stored = stored_session(server, session)
     assert stored is not None and stored["count"] == 3
-    expect_waiting(phone, 4)  # the phone never heard back about the third entry: it keeps it
+    # The phone never heard back about any item of that batch: it keeps them all.
+    expect_waiting(phone, 7)
 
     server.start()
     phone.get_by_role("button", name="Sync now").tap()
@@ -564,3 +586,60 @@ def test_a_server_dying_in_the_middle_of_a_flush_loses_and_doubles_nothing(
     assert stored is not None
     assert stored["count"] == 6, "every entry once: the replayed third one was not stored again"
     assert stored["observations"] == sorted(notes)
+
+
+def test_a_queue_drains_in_one_batch_and_a_refusal_marks_only_its_entry(
+    phone: Page, context: BrowserContext, server: Server
+):
+    agent = phone.get_by_role("button", name=re.compile(r"^Start shadowing ")).nth(4)
+    name = (agent.get_attribute("aria-label") or "").removeprefix("Start shadowing ")
+    wait_until_kept(phone, "/today", shadow_url(phone, name))
+    context.set_offline(True)
+    session = start_shadowing(phone, name)
+    chips = chips_other_than(phone, "")[:3]
+    for chip in chips:
+        log(phone, "Strength", chip=chip)
+    expect_waiting(phone, 4)  # the start and three entries
+
+    # While the phone has no signal, a trainer retires the second behaviour from the profile.
+    with server.database():
+        person = db.session.scalar(sa.select(User).where(User.name == name))
+        assert person is not None
+        retired = db.session.scalar(
+            sa.select(Behaviour)
+            .join(Competency)
+            .where(Competency.role_profile_id == person.role_profile_id, Behaviour.name == chips[1])
+        )
+        assert retired is not None
+        retired_id = retired.id
+        retired.retired_at = datetime.now(UTC)
+        db.session.commit()
+
+    writes: list[str] = []
+    phone.on(
+        "request",
+        lambda sent: (
+            writes.append(sent.url) if "/api/" in sent.url and sent.method != "GET" else None
+        ),
+    )
+    try:
+        context.set_offline(False)
+        refused = entries(phone).filter(has_text=chips[1])
+        expect(refused).to_contain_text(
+            "Needs attention: Choose one of this agent's behaviours.", timeout=15_000
+        )
+        wait_until_stored(server, session, 2)
+        expect_waiting(phone, 1)
+        expect(badge(phone).locator("[data-outbox-attention]")).to_have_text("1 needs attention")
+        refused.scroll_into_view_if_needed()
+        screenshot(phone, "batch-one-refused")
+        # One round trip for all four: the refusal stopped nothing after it.
+        assert [url.split("/api/", 1)[1] for url in writes] == ["batch"], writes
+        stored = stored_session(server, session)
+        assert stored is not None and stored["count"] == 2
+    finally:
+        with server.database():
+            db.session.execute(
+                sa.update(Behaviour).where(Behaviour.id == retired_id).values(retired_at=None)
+            )
+            db.session.commit()
