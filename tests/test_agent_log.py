@@ -378,3 +378,55 @@ def test_the_log_page_needs_the_same_number_of_queries_however_long_it_is(
     short = statements_for_the_log()
     add_sessions(6)
     assert statements_for_the_log() == short
+
+
+def test_a_year_of_sessions_comes_a_page_at_a_time(client, auth, world, frozen_clock):
+    """Twenty sessions, newest first, then "Show older sessions": a plain link that opens the
+    next page, and for htmx only the next page, swapped in where the link was."""
+    import re
+    from datetime import timedelta
+
+    from coachapp.log.service import LOG_PAGE
+
+    for week in range(LOG_PAGE + 5):
+        shadow = make_session(
+            world.manager_maria,
+            world.agent_alex,
+            started_at=frozen_clock.now() - timedelta(weeks=week, hours=1),
+            ended_at=frozen_clock.now() - timedelta(weeks=week),
+        )
+        observe(shadow, frozen_clock, note=f"Week {week} note")
+    auth.login(world.agent_alex)
+    first = log_page(client, world.agent_alex.id)
+    assert first.count('class="session-date"') == LOG_PAGE
+    assert "Week 0 note" in first and f"Week {LOG_PAGE} note" not in first
+    older = re.search(r'<a class="button wide" href="([^"]+)"[^>]*>Show older sessions', first)
+    assert older, "a link to the older sessions"
+    url = older.group(1).replace("&amp;", "&")
+    fragment = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.count('class="session-date"') == 5
+    assert "<html" not in fragment and "Show older sessions" not in fragment
+    assert f"Week {LOG_PAGE + 4} note" in fragment
+    page = client.get(url).get_data(as_text=True)
+    assert "<html" in page and f"Week {LOG_PAGE} note" in page and "Week 0 note" not in page
+
+
+def test_a_filtered_log_pages_over_the_matching_sessions(client, auth, world, frozen_clock):
+    from datetime import timedelta
+
+    from coachapp.log.service import LOG_PAGE
+
+    for week in range(LOG_PAGE + 2):
+        shadow = make_session(
+            world.manager_maria,
+            world.agent_alex,
+            started_at=frozen_clock.now() - timedelta(weeks=week, hours=1),
+            ended_at=frozen_clock.now() - timedelta(weeks=week),
+        )
+        observe(shadow, frozen_clock, note=f"Week {week}", kind=ObservationKind.STRENGTH)
+        if week % 2:
+            observe(shadow, frozen_clock, note="Rushed", kind=ObservationKind.CORRECTION)
+    auth.login(world.agent_alex)
+    shown = log_page(client, world.agent_alex.id, kind="correction")
+    assert shown.count('class="session-date"') == (LOG_PAGE + 2) // 2
+    assert "Show older sessions" not in shown

@@ -57,9 +57,12 @@ class LogSession:
     counts: dict[ObservationKind, int]
 
 
-def ended_sessions(agent: User) -> Sequence[ShadowSession]:
-    """The sessions the agent can read (open ones are still being written), newest first."""
-    return db.session.scalars(
+#: Sessions on one page of the log: a year of weekly shadowing is a few "Show older" taps.
+LOG_PAGE = 20
+
+
+def _readable(agent: User) -> sa.Select[tuple[ShadowSession]]:
+    return (
         sa.select(ShadowSession)
         .where(ShadowSession.agent_id == agent.id, ShadowSession.ended_at.is_not(None))
         .options(
@@ -68,18 +71,59 @@ def ended_sessions(agent: User) -> Sequence[ShadowSession]:
             ),
             so.selectinload(ShadowSession.manager),
         )
-        .order_by(ShadowSession.started_at.desc())
-    ).all()
+        .order_by(ShadowSession.started_at.desc(), ShadowSession.id.desc())
+    )
 
 
-def log_of(agent: User, log_filter: LogFilter) -> list[LogSession]:
-    """The agent's log under a filter: sessions without a matching entry are left out."""
-    shown = []
-    for shadow in ended_sessions(agent):
-        ordered = [o for o in order_for_reading(shadow.observations) if log_filter.matches(o)]
-        if ordered or not log_filter.active:
-            shown.append(LogSession(shadow, ordered, count_by_kind(shadow.observations)))
-    return shown
+def ended_sessions(agent: User) -> Sequence[ShadowSession]:
+    """The sessions the agent can read (open ones are still being written), newest first."""
+    return db.session.scalars(_readable(agent)).all()
+
+
+@dataclass
+class LogPage:
+    sessions: list[LogSession]
+    #: The session after which the next page starts, when there are older ones.
+    more_before: int | None
+
+
+def log_of(
+    agent: User, log_filter: LogFilter, *, before: int | None = None, size: int = LOG_PAGE
+) -> LogPage:
+    """One page of the agent's log under a filter, newest first, starting after the session
+    `before`: sessions without a matching entry are left out (in SQL, so pages stay full)."""
+    query = _readable(agent)
+    if log_filter.active:
+        matching = sa.select(Observation.id).where(Observation.session_id == ShadowSession.id)
+        if log_filter.kind is not None:
+            matching = matching.where(Observation.kind == log_filter.kind)
+        if log_filter.behaviour_id is not None:
+            matching = matching.where(Observation.behaviour_id == log_filter.behaviour_id)
+        query = query.where(matching.exists())
+    if before is not None:
+        # Keyset: older than that session, by start then id (no OFFSET to count past).
+        started = (
+            sa.select(ShadowSession.started_at)
+            .where(ShadowSession.id == before)
+            .scalar_subquery()
+        )
+        query = query.where(
+            sa.or_(
+                ShadowSession.started_at < started,
+                sa.and_(ShadowSession.started_at == started, ShadowSession.id < before),
+            )
+        )
+    found = db.session.scalars(query.limit(size + 1)).all()
+    shown = [
+        LogSession(
+            shadow,
+            [o for o in order_for_reading(shadow.observations) if log_filter.matches(o)],
+            count_by_kind(shadow.observations),
+        )
+        for shadow in found[:size]
+    ]
+    more = found[size - 1].id if len(found) > size else None
+    return LogPage(shown, more)
 
 
 def filter_behaviours(agent: User) -> list[Behaviour]:

@@ -13,6 +13,7 @@ from coachapp.log import export, service
 from coachapp.log.access import myself_or_404
 from coachapp.log.explain import why_it_comes_back
 from coachapp.models import FocusItem, User
+from coachapp.parsing import parse_id
 from coachapp.roles import role_required
 from coachapp.scope import agent_or_404, visible_agents
 from coachapp.shadowing.forms import KIND_LABELS, StartSessionForm
@@ -32,13 +33,18 @@ def agent(agent_id: int) -> Response:
     person = agent_or_404(current_user, agent_id)
     _audit_other(person, "")
     log_filter = service.LogFilter.from_args(request.args)
-    sessions = service.log_of(person, log_filter)
+    before = parse_id(request.args.get("before"))
+    page = service.log_of(person, log_filter, before=before)
+    sessions = page.sessions
     shown = [o for entry in sessions for o in entry.ordered]
     return render(
         "log/agent.html",
-        "log/_log.html",
+        # "Show older sessions" swaps in the next page alone; the filter, the whole list.
+        "log/_log_page.html" if before is not None else "log/_log.html",
         person=person,
         sessions=sessions,
+        more_before=page.more_before,
+        older=before is not None,
         log_filter=log_filter,
         behaviours=service.filter_behaviours(person),
         kind_labels=KIND_LABELS,
