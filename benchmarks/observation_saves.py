@@ -8,7 +8,11 @@ SQLite file by default, or a dedicated PostgreSQL database `coachapp_bench` when
    as one of the four demo managers, starts a shadowing session with one of that manager's
    agents and, for --duration seconds, saves observations the way the capture screen does
    (htmx POST, a new client_uuid each time, kind "strength" with a behaviour chip);
-2. the same number of clients then GET /healthz for the same duration: the baseline.
+2. the same clients, for the same duration, save the way the phone's outbox does (the JSON
+   save, POST /api/sessions/<uuid>/observations, the same entry as JSON);
+3. the same number of clients then GET /healthz for the same duration: the baseline.
+
+`--saves htmx` or `--saves json` runs one kind only.
 
 Prints a markdown table and writes the raw figures to benchmarks/results/ as JSON.
 
@@ -39,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -54,7 +58,6 @@ CSRF_INPUT_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 USER_ID_RE = re.compile(r'name="user_id" value="(\d+)"')
 AGENT_RE = re.compile(r'action="/agents/(\d+)/sessions"')
 CHIP_RE = re.compile(r'class="chip" name="behaviour_id" value="(\d+)"')
-SESSION_PATH_RE = re.compile(r"/sessions/(\d+)$")
 
 
 class BenchError(RuntimeError):
@@ -90,6 +93,7 @@ class Client:
         form: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         send_cookies: bool = True,
+        json_body: object = None,
     ) -> tuple[int, dict[str, str], str]:
         """One request; returns status, the headers that matter, and the body as text."""
         sent = dict(headers or {})
@@ -97,6 +101,9 @@ class Client:
         if form is not None:
             body = urlencode(form)
             sent["Content-Type"] = "application/x-www-form-urlencoded"
+        if json_body is not None:
+            body = json.dumps(json_body)
+            sent["Content-Type"] = "application/json"
         if send_cookies and self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         self.conn.request(method, path, body=body, headers=sent)
@@ -142,6 +149,7 @@ class Shadowing:
     client: Client
     agent_id: int
     session_id: int
+    session_uuid: str
     behaviour_ids: list[int]
     saves: int = 0
     #: Entries in each session this client filled, the open one last.
@@ -162,35 +170,34 @@ def sign_in_and_start(port: int, manager_id: int, agent_slot: int) -> Shadowing:
     if not agents:
         raise BenchError(f"manager {manager_id} sees no agents on /today")
     agent_id = agents[agent_slot % len(agents)]
-    status, headers, _ = client.request(
-        "POST",
-        f"/agents/{agent_id}/sessions",
-        form={"csrf_token": client.csrf, "client_uuid": str(uuid.uuid4())},
-    )
-    found = SESSION_PATH_RE.search(urlsplit(headers["location"]).path)
-    if status != 303 or not found:
-        raise BenchError(f"starting a session with agent {agent_id} answered {status}")
-    session_id = int(found.group(1))
+    session_id, session_uuid = start_by_phone(client, agent_id)
     html = client.page(f"/sessions/{session_id}")
     chips = [int(b) for b in CHIP_RE.findall(html)]
     if not chips:
         raise BenchError(f"session {session_id} shows no behaviour chips")
-    return Shadowing(client, agent_id, session_id, chips)
+    return Shadowing(client, agent_id, session_id, session_uuid, chips)
+
+
+def start_by_phone(client: Client, agent_id: int) -> tuple[int, str]:
+    """Start the session the way the phone does (untimed): its id and UUID, for both saves."""
+    status, _, text = client.request(
+        "POST",
+        "/api/sessions",
+        json_body={"client_uuid": str(uuid.uuid4()), "agent_id": agent_id},
+        headers={"X-CSRFToken": client.csrf, "Accept": "application/json"},
+    )
+    if status not in (200, 201):
+        raise BenchError(f"starting a session with agent {agent_id} answered {status}")
+    session = json.loads(text)["session"]
+    return int(session["id"]), str(session["client_uuid"])
 
 
 def start_again(shadowing: Shadowing) -> None:
     """End the session and start a fresh one with the same agent (--entries-per-session)."""
     end_session(shadowing, reconnect=False)
-    client = shadowing.client
-    status, headers, _ = client.request(
-        "POST",
-        f"/agents/{shadowing.agent_id}/sessions",
-        form={"csrf_token": client.csrf, "client_uuid": str(uuid.uuid4())},
+    shadowing.session_id, shadowing.session_uuid = start_by_phone(
+        shadowing.client, shadowing.agent_id
     )
-    found = SESSION_PATH_RE.search(urlsplit(headers["location"]).path)
-    if status != 303 or not found:
-        raise BenchError(f"restarting with agent {shadowing.agent_id} answered {status}")
-    shadowing.session_id = int(found.group(1))
     shadowing.sizes.append(0)
 
 
@@ -213,16 +220,37 @@ def save_observation(shadowing: Shadowing, n: int) -> int:
     return status
 
 
+def save_json(shadowing: Shadowing, n: int) -> int:
+    """The same tap, as the phone's outbox sends it: the JSON save."""
+    client = shadowing.client
+    status, _, _ = client.request(
+        "POST",
+        f"/api/sessions/{shadowing.session_uuid}/observations",
+        json_body={
+            "kind": "strength",
+            "behaviour_id": shadowing.behaviour_ids[n % len(shadowing.behaviour_ids)],
+            "client_uuid": str(uuid.uuid4()),
+            "occurred_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        },
+        headers={"X-CSRFToken": client.csrf, "Accept": "application/json"},
+    )
+    return status
+
+
+SAVES = {"htmx": save_observation, "json": save_json}
+
+
 def end_session(shadowing: Shadowing, reconnect: bool = True) -> None:
     client = shadowing.client
     if reconnect:  # the keep-alive connection may have timed out while others finished
         client.reconnect()
     status, _, _ = client.request(
         "POST",
-        f"/sessions/{shadowing.session_id}/end",
-        form={"csrf_token": client.csrf, "summary_note": "benchmark"},
+        f"/api/sessions/{shadowing.session_uuid}/end",
+        json_body={"summary_note": "benchmark"},
+        headers={"X-CSRFToken": client.csrf, "Accept": "application/json"},
     )
-    if status != 303:
+    if status != 200:
         raise BenchError(f"ending session {shadowing.session_id} answered {status}")
 
 
@@ -641,6 +669,7 @@ def run_level(
     per_session: int,
     meter: CpuMeter,
     quiet_limit: float,
+    kinds: list[str],
 ) -> dict[str, Any]:
     # Client i signs in as manager i mod 4 and takes that manager's (i div 4)-th agent, so no
     # two clients share a session (a second start for the same agent reopens the same one).
@@ -652,27 +681,32 @@ def run_level(
         raise BenchError("two clients ended up in the same shadowing session")
     quiet = wait_until_quiet(meter, quiet_limit) if quiet_limit > 0 else {}
 
-    def save(shadowing: Shadowing, n: int) -> int:
-        status = save_observation(shadowing, n)
-        if 200 <= status < 300:
-            shadowing.saves += 1
-            shadowing.sizes[-1] += 1
-        return status
-
     def roll_over(shadowing: Shadowing) -> None:
         if shadowing.sizes[-1] >= per_session:
             start_again(shadowing)
 
-    cpu = meter.snapshot()
-    saves = run_phase(
-        f"saves-{clients}",
-        shadowings,
-        save,
-        duration,
-        lambda s: s.client.reconnect(),
-        between=roll_over if per_session else None,
-    )
-    saves_cpu = meter.since(cpu)
+    phases: dict[str, dict[str, Any]] = {}
+    for kind in kinds:
+        sender = SAVES[kind]
+
+        def save(shadowing: Shadowing, n: int, sender: Any = sender) -> int:
+            status = sender(shadowing, n)
+            if 200 <= status < 300:
+                shadowing.saves += 1
+                shadowing.sizes[-1] += 1
+            return status
+
+        cpu = meter.snapshot()
+        saves = run_phase(
+            f"{kind}-saves-{clients}",
+            shadowings,
+            save,
+            duration,
+            lambda s: s.client.reconnect(),
+            between=roll_over if per_session else None,
+        )
+        saves_cpu = meter.since(cpu)
+        phases[kind] = {"phase": saves, "cpu": saves_cpu}
     for shadowing in shadowings:
         end_session(shadowing)
         shadowing.client.close()
@@ -685,12 +719,22 @@ def run_level(
         probe.close()
 
     sizes = [size for s in shadowings for size in s.sizes]
-    ratio = saves.per_second / health.per_second if health.per_second else 0.0
+    measured: dict[str, Any] = {}
+    for kind, run in phases.items():
+        phase, spent = run["phase"], run["cpu"]
+        ratio = phase.per_second / health.per_second if health.per_second else 0.0
+        key = "saves" if kind == "htmx" else f"{kind}_saves"
+        measured[key] = {
+            **phase.summary(),
+            "cpu": spent,
+            **cpu_cost(phase, spent),
+            "ratio": round(ratio, 3),
+        }
     return {
         "clients": clients,
-        "saves": {**saves.summary(), "cpu": saves_cpu, **cpu_cost(saves, saves_cpu)},
+        **measured,
         "healthz": {**health.summary(), "cpu": health_cpu, **cpu_cost(health, health_cpu)},
-        "ratio": round(ratio, 3),
+        "ratio": measured.get("saves", next(iter(measured.values())))["ratio"],
         "quiet_wait": quiet,
         "entries_per_session": {
             "sessions": len(sizes),
@@ -714,12 +758,19 @@ def cpu_cost(phase: PhaseResult, cpu: dict[str, float]) -> dict[str, float]:
 
 def markdown_table(levels: list[dict[str, Any]]) -> str:
     lines = [
-        "| clients | saves/s | p50 ms | p95 ms | errors | healthz req/s "
+        "| save | clients | saves/s | p50 ms | p95 ms | p99 ms | errors | healthz req/s "
         "| healthz p50 ms | healthz p95 ms | ratio | server CPU ms/req | other CPU % |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for level in levels:
-        s, h = level["saves"], level["healthz"]
+    rows = [
+        (name, level, level[key])
+        for name, key in (("htmx", "saves"), ("json", "json_saves"))
+        for level in levels
+        if key in level
+    ]
+    for name, level, s in rows:
+        h = level["healthz"]
+        ratio = s.get("ratio", level["ratio"])
         errors = s["errors"] + h["errors"]
         shown = f"{errors}" if not h["errors"] else f"{s['errors']} (+{h['errors']} healthz)"
         # CPU taken by processes outside the benchmark, during the saves / the healthz phase.
@@ -734,9 +785,9 @@ def markdown_table(levels: list[dict[str, Any]]) -> str:
             for phase in (s, h)
         )
         lines.append(
-            f"| {level['clients']} | {s['per_second']:.1f} | {s['p50_ms']:.1f} "
-            f"| {s['p95_ms']:.1f} | {shown} | {h['per_second']:.1f} | {h['p50_ms']:.1f} "
-            f"| {h['p95_ms']:.1f} | {level['ratio']:.3f} | {cost} | {other} |"
+            f"| {name} | {level['clients']} | {s['per_second']:.1f} | {s['p50_ms']:.1f} "
+            f"| {s['p95_ms']:.1f} | {s.get('p99_ms', 0):.1f} | {shown} | {h['per_second']:.1f} "
+            f"| {h['p50_ms']:.1f} | {h['p95_ms']:.1f} | {ratio:.3f} | {cost} | {other} |"
         )
     return "\n".join(lines)
 
@@ -758,6 +809,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--keep-database", action="store_true", help="leave coachapp_bench in place afterwards"
+    )
+    parser.add_argument(
+        "--saves",
+        default="htmx,json",
+        help="which saves to measure, comma-separated: htmx, json (both)",
     )
     parser.add_argument(
         "--entries-per-session",
@@ -790,6 +846,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.app_dir = args.app_dir.resolve()
     args.levels = [int(n) for n in args.levels.split(",") if n.strip()]
+    args.saves = [k.strip() for k in args.saves.split(",") if k.strip()]
+    if not args.saves or set(args.saves) - set(SAVES):
+        parser.error("--saves takes htmx, json or both")
     if not args.levels or min(args.levels) < 1 or args.duration <= 0:
         parser.error("levels must be positive integers and the duration positive")
     return args
@@ -845,6 +904,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.entries_per_session,
                     CpuMeter(server.process.pid),
                     args.wait_quiet,
+                    args.saves,
                 )
             )
         exit_code = server.stop()
@@ -882,7 +942,7 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text(json.dumps(result, indent=2) + "\n")
         print(table)
         for level in levels:
-            s, sizes = level["saves"], level["entries_per_session"]
+            s, sizes = level.get("saves") or level["json_saves"], level["entries_per_session"]
             print(
                 f"\n{level['clients']} client(s): statuses {s['statuses']}, "
                 f"healthz {level['healthz']['statuses']}; p50 first/last third "
