@@ -9,9 +9,10 @@ from flask import session
 from flask_login import login_user, logout_user
 from sqlalchemy.orm.attributes import set_committed_value
 
+from coachapp import organisation
 from coachapp.clients import client_address, client_agent
 from coachapp.extensions import db
-from coachapp.models import LoginSession, User
+from coachapp.models import LoginSession, Organisation, User
 from coachapp.parsing import parse_id
 
 #: A phone left idle longer than a long shift signs in again.
@@ -111,13 +112,18 @@ def load_user(user_id: str) -> User | None:
     token = session.get(SESSION_KEY)
     if not isinstance(token, str) or not token or parse_id(user_id) is None:
         return None
-    # The session and its user in one statement; Flask-Login keeps the user for the request.
+    # The session, its user and the organisation in one statement: Flask-Login keeps the user
+    # for the request, coachapp.organisation the organisation (its language, zone and ladder).
+    first_org = sa.select(sa.func.min(Organisation.id)).scalar_subquery()
     row = db.session.execute(
-        sa.select(LoginSession, User)
+        sa.select(LoginSession, User, Organisation)
         .join(User, User.id == LoginSession.user_id)
+        .outerjoin(Organisation, Organisation.id == first_org)
         .where(LoginSession.token_hash == _hash(token))
     ).first()
     login = row[0] if row is not None else None
+    if row is not None and row[2] is not None:
+        organisation.remember(row[2])
     now = datetime.now(UTC)
     if (
         login is None

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
@@ -87,6 +88,9 @@ def signed_in_with_token() -> tuple[Response, int] | None:
             _l("Your sign-in has ended. Sign in again: what waits on this phone is kept."),
             code="signin",
         )
+    # The language of any refusal, settled while the person is loaded: a refusal rolls the
+    # request back, which would otherwise load them again to find it.
+    get_locale()
     if request.method in SAFE_METHODS or not current_app.config.get("WTF_CSRF_ENABLED", True):
         return None
     try:
