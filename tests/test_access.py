@@ -252,6 +252,9 @@ ACCESS: dict[str, Route] = {
         lambda ids: url_for("sync.end_session", session_uuid=uuid.uuid4()),
         only({"manager": 422, "other_manager": 422}, anonymous=401),
     ),
+    # Anyone signed in may send a batch; each item then answers what its own write would (404
+    # to a non-manager). Form data is no batch: 422.
+    "sync.batch": Route("POST", lambda ids: url_for("sync.batch"), everyone(422, anonymous=401)),
     "reminders.settings": Route(
         "GET",
         lambda ids: url_for("reminders.settings"),

@@ -165,10 +165,11 @@ def test_an_items_body_meets_the_limits_of_its_own_write(
         item("POST", url, entry(note="NUL \x00 inside")),
         item("POST", url, entry(note="x" * 70_000)),
         item("POST", url, [1, 2]),
+        item("POST", url),  # no body: what the same write alone without one answers
         item("POST", url, entry(note="Fine.")),
     ]
     answered = results(batch(client, items))
-    assert [status for status, _ in answered] == [422, 413, 422, 201]
+    assert [status for status, _ in answered] == [422, 413, 422, 422, 201]
     assert answered[0][1]["code"] == "body" and answered[0][1]["field"] == "note"
 
 

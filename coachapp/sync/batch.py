@@ -145,7 +145,7 @@ def _dispatch(endpoint: str, args: dict[str, Any], body: object) -> tuple[int, b
             body = check_json(json.dumps(body).encode())
         except BodyRefused as refused:
             return _problem(refused.status, refused.message, refused.field, code="body")
-    setattr(g, views.BATCH_ITEM, body)
+    setattr(g, views.BATCH_ITEM, (body,))
     try:
         return _answer(current_app.view_functions[endpoint](**args))
     except DomainError as error:

@@ -331,8 +331,8 @@ def unexpected(error: Exception) -> tuple[Response, int]:
 
 def payload() -> object:
     """The JSON body of this write: the request's, or the batch item's being applied."""
-    item = g.get(BATCH_ITEM)
-    return item if item is not None else request.get_json(silent=True)
+    item = g.get(BATCH_ITEM)  # (body,): an item's body may itself be null
+    return item[0] if item is not None else request.get_json(silent=True)
 
 
 def _checked(form_class: type, values: dict[str, object], **kwargs: Any) -> Any:
