@@ -103,9 +103,7 @@ def log_of(
     if before is not None:
         # Keyset: older than that session, by start then id (no OFFSET to count past).
         started = (
-            sa.select(ShadowSession.started_at)
-            .where(ShadowSession.id == before)
-            .scalar_subquery()
+            sa.select(ShadowSession.started_at).where(ShadowSession.id == before).scalar_subquery()
         )
         query = query.where(
             sa.or_(
