@@ -48,7 +48,9 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 HOST = "127.0.0.1"
-BENCH_DATABASE = "coachapp_bench"
+#: The PostgreSQL database the run recreates; COACHAPP_BENCH_DATABASE names another, so that
+#: two runs on one server (two engineers' checkouts) do not drop each other's.
+BENCH_DATABASE = os.environ.get("COACHAPP_BENCH_DATABASE", "coachapp_bench")
 LEVELS = (1, 8, 32)
 #: A server or client that stops answering must not hang the run.
 REQUEST_TIMEOUT = 30.0
