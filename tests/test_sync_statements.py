@@ -181,9 +181,9 @@ def test_an_edit_that_turns_a_correction_into_a_strength_withdraws_its_item(
         client, body["client_uuid"], {"kind": "strength", "behaviour_id": world.behaviours[1].id}
     )
     assert answer.status_code == 200
-    # Sign-in, entry and scope, the item it opened and its checks, deleting both, the slip
-    # check, the update, the commit.
-    assert len(seen) == 9, seen
+    # Sign-in, entry and scope, the item it opened and its checks, deleting both, the
+    # dashboard's summary rows of them (two), the slip check, the update, the commit.
+    assert len(seen) == 11, "\n".join(s[:90] for s in seen)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FocusItem)) == 0
 
 
@@ -209,7 +209,7 @@ def test_a_removed_correction_takes_its_item_with_it(
     save(client, session_uuid, body)
     answer, seen = remove(client, body["client_uuid"])
     assert answer.status_code == 200
-    assert len(seen) == 9, seen
+    assert len(seen) == 11, "\n".join(s[:90] for s in seen)  # as the edit above
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FocusItem)) == 0
 
 
