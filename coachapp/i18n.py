@@ -82,6 +82,16 @@ def compile_catalogues(app: Flask) -> None:
     target = CATALOGUES
     if not os.access(CATALOGUES, os.W_OK):
         target = Path(tempfile.gettempdir()) / f"coachapp-translations-{os.getuid()}"
+    compile_all(target)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(target))
+
+
+def compile_all(target: Path = CATALOGUES) -> list[Path]:
+    """Compile the catalogues that changed since their .mo; returns the .mo files written.
+
+    Not `pybabel compile`: its check wrongly wants a Russian or Lithuanian "one" form (21, 31,
+    ...) to keep only the English singular's placeholders; tests/test_catalogues.py checks them."""
+    written = []
     for po in sorted(CATALOGUES.glob("*/LC_MESSAGES/messages.po")):
         mo = target / po.relative_to(CATALOGUES).with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
@@ -94,7 +104,8 @@ def compile_catalogues(app: Flask) -> None:
         with os.fdopen(handle, "wb") as out:
             write_mo(out, catalogue)
         os.replace(partial, mo)
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(target))
+        written.append(mo)
+    return written
 
 
 #: Whole numbers that reach every plural category a language has for them.
