@@ -17,9 +17,11 @@ def init_database() -> None:
 def register(app: Flask) -> None:
     from coachapp.people.commands import people_cli
     from coachapp.profiles.commands import profiles_cli
+    from coachapp.shadowing.commands import sessions_cli
 
     app.cli.add_command(people_cli)
     app.cli.add_command(profiles_cli)
+    app.cli.add_command(sessions_cli)
     backup.register(app)
 
     @app.cli.command("init")

@@ -235,7 +235,18 @@ class Behaviour(db.Model):
 class ShadowSession(db.Model):
     """A manager walking beside one agent during a shift."""
 
-    __table_args__ = (sa.UniqueConstraint("manager_id", "client_uuid"),)
+    __table_args__ = (
+        sa.UniqueConstraint("manager_id", "client_uuid"),
+        # One open session per manager and agent: a replayed or concurrent start joins it.
+        sa.Index(
+            "uq_shadow_session_open",
+            "manager_id",
+            "agent_id",
+            unique=True,
+            sqlite_where=sa.text("ended_at IS NULL"),
+            postgresql_where=sa.text("ended_at IS NULL"),
+        ),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     manager_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
@@ -246,6 +257,10 @@ class ShadowSession(db.Model):
     ended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     #: The manager's overall note at the end of the session, shown to the agent.
     summary_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: Ended by itself after hours without an entry, not by the manager (its summary says so).
+    ended_automatically: so.Mapped[bool] = so.mapped_column(
+        default=False, server_default=sa.false()
+    )
 
     manager: so.Mapped[User] = so.relationship(foreign_keys=[manager_id])
     agent: so.Mapped[User] = so.relationship(foreign_keys=[agent_id])

@@ -1,9 +1,9 @@
 """The follow-up ladder: when a focus item is re-observed next, and how it graduates (DESIGN §5)."""
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 DEFAULT_GAPS: tuple[int, ...] = (2, 5, 7, 14, 28, 56)
 DEFAULT_WORKING_DAYS: frozenset[int] = frozenset({0, 1, 2, 3, 4})
@@ -233,13 +233,44 @@ def replay(ladder: Ladder, opened_on: date, history: Iterable[tuple[Outcome, dat
     return state
 
 
-def on_time(ladder: Ladder, due_on: date, gap: int, done_on: date) -> bool:
-    """Whether a check done on done_on lies in the window around due_on, in working days."""
+def on_time_window(ladder: Ladder, due_on: date, gap: int) -> tuple[date, date]:
+    """The first and last day a check due on due_on counts as on time, in working days."""
     if gap < 1:
         raise SchedulingError(f"a gap is at least 1 day, got {gap}")
     # Integer forms of floor(0.1 * gap) and ceil(0.25 * gap): exact where floats are not.
     early = gap // 10
     late = max(1, -(-gap // 4))
-    return (
-        ladder.add_working_days(due_on, -early) <= done_on <= ladder.add_working_days(due_on, late)
-    )
+    return ladder.add_working_days(due_on, -early), ladder.add_working_days(due_on, late)
+
+
+def on_time(ladder: Ladder, due_on: date, gap: int, done_on: date) -> bool:
+    """Whether a check done on done_on lies in the window around due_on, in working days."""
+    first, last = on_time_window(ladder, due_on, gap)
+    return first <= done_on <= last
+
+
+#: How long the author of an outcome may change or undo it: a slip of the thumb, not a rewrite
+#: of history (the figures and the agent's log take it as recorded after that).
+REVISION_WINDOW = timedelta(minutes=10)
+
+
+def revisable(recorded_at: datetime, now: datetime) -> bool:
+    """Whether an outcome recorded at recorded_at can still be changed or undone at now."""
+    return recorded_at <= now <= recorded_at + REVISION_WINDOW
+
+
+def revise_last(
+    ladder: Ladder,
+    opened_on: date,
+    history: Sequence[tuple[Outcome, date]],
+    outcome: Outcome | None,
+) -> ItemState:
+    """The state after the last recorded outcome is undone (outcome None) or changed to
+    `outcome` on the same day: exactly the state a replay of the corrected history gives, so
+    an undone check counts as never recorded (lapses, escalation and the next check follow)."""
+    if not history:
+        raise SchedulingError("there is no recorded outcome to change or undo")
+    kept = list(history[:-1])
+    if outcome is not None:
+        kept.append((Outcome(outcome), history[-1][1]))
+    return replay(ladder, opened_on, kept)

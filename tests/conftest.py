@@ -321,6 +321,17 @@ def make_session(manager: User, agent: User, **overrides: object) -> ShadowSessi
         "started_at": datetime.now(UTC),
     }
     values.update(overrides)
+    if values.get("ended_at") is None:
+        # One open session per manager and agent (a partial unique index): join the open one.
+        existing = db.session.scalar(
+            sa.select(ShadowSession).where(
+                ShadowSession.manager_id == values["manager_id"],
+                ShadowSession.agent_id == values["agent_id"],
+                ShadowSession.ended_at.is_(None),
+            )
+        )
+        if existing is not None:
+            return existing
     shadow = ShadowSession(**values)
     db.session.add(shadow)
     db.session.commit()

@@ -17,7 +17,9 @@ HX = {"HX-Request": "true"}
 
 def correct(world: World, frozen_clock, behaviour_index: int = 0, agent=None, manager=None):
     """Log a correction now (by the frozen clock) and apply it to the ladder."""
-    shadow = make_session(manager or world.manager_maria, agent or world.agent_alex)
+    shadow = make_session(
+        manager or world.manager_maria, agent or world.agent_alex, ended_at=frozen_clock.now()
+    )
     observation = make_observation(
         shadow,
         kind=ObservationKind.CORRECTION,
@@ -120,7 +122,8 @@ def test_recording_sustained_shows_the_next_due_date_at_once(client, auth, world
     )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Recorded: Sustained" in page and "(on time)" in page
+    assert 'Recorded: <span class="badge badge-outcome-sustained">Sustained</span>' in page
+    assert "(on time)" in page
     assert "Next check: Monday 9 March" in page
     db.session.expire_all()
     item = db.session.get(FocusItem, item.id)

@@ -257,6 +257,7 @@ def test_a_change_to_a_removed_entry_is_a_404(client: FlaskClient, maria):
 
 
 def test_a_replayed_end_keeps_the_first_end(client: FlaskClient, session_uuid: str):
+    call(client, "POST", f"/api/sessions/{session_uuid}/observations", entry())
     url = f"/api/sessions/{session_uuid}/end"
     first = call(
         client, "POST", url, {"summary_note": "Good shift.", "ended_at": "2026-03-02T09:50:00Z"}
@@ -277,6 +278,7 @@ def test_an_end_before_the_start_by_the_phones_clock_ends_at_the_start(
     session_uuid = start(client, world, started_at="2026-03-02T09:00:00Z").json["session"][
         "client_uuid"
     ]
+    call(client, "POST", f"/api/sessions/{session_uuid}/observations", entry())
     call(client, "POST", f"/api/sessions/{session_uuid}/end", {"ended_at": "2026-03-02T08:00:00Z"})
     shadow = db.session.scalars(sa.select(ShadowSession)).one()
     assert shadow.ended_at == shadow.started_at

@@ -38,3 +38,20 @@ class OutcomeForm(NoCsrfForm):
     def validate_occurred_at(self, field: HiddenField) -> None:
         if field.data and parse_phone_time(field.data) is None:
             raise ValidationError(_l("The time of this check was not understood."))
+
+
+class ChangeForm(NoCsrfForm):
+    """Another outcome for a check recorded in the last 10 minutes."""
+
+    change_to = StringField(validators=[DataRequired(_l("Tap one of the four outcomes."))])
+
+    @property
+    def chosen_outcome(self) -> Outcome | None:
+        try:
+            return Outcome(self.change_to.data)
+        except ValueError:
+            return None
+
+    def validate_change_to(self, field: StringField) -> None:
+        if self.chosen_outcome is None:
+            raise ValidationError(_l("Tap one of the four outcomes."))

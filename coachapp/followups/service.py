@@ -123,17 +123,23 @@ def withdraw_correction(observation: Observation, ladder: scheduling.Ladder) -> 
         summaries.item_changed(opened)
     slip = db.session.scalar(sa.select(FollowUp).where(FollowUp.observation_id == observation.id))
     if slip is not None and slip is slip.focus_item.recorded[-1]:
-        item = slip.focus_item
-        for later in [f for f in item.followups if f.sequence > slip.sequence]:
-            item.followups.remove(later)
-        for field in ("outcome", "observed_on", "on_time", "author_id", "observation_id"):
-            setattr(slip, field, None)
-        slip.note = slip.coached = ""
-        slip.recorded_at = None
-        _compare_self_check(slip)
-        db.session.flush()
-        item.state = _replayed(item, ladder)
-        summaries.item_changed(item)
+        _unrecord(slip)
+        slip.focus_item.state = _replayed(slip.focus_item, ladder)
+        summaries.item_changed(slip.focus_item)
+    db.session.flush()
+
+
+def _unrecord(followup: FollowUp) -> None:
+    """Make a recorded check pending again: the check it scheduled goes, its fields clear."""
+    item = followup.focus_item
+    for later in [f for f in item.followups if f.sequence > followup.sequence]:
+        item.followups.remove(later)
+    for field in ("outcome", "observed_on", "on_time", "author_id", "observation_id"):
+        setattr(followup, field, None)
+    followup.client_uuid = None
+    followup.note = followup.coached = ""
+    followup.recorded_at = None
+    _compare_self_check(followup)
     db.session.flush()
 
 
@@ -206,6 +212,95 @@ def record_outcome(
         db.session.rollback()
         raise AlreadyRecorded() from None
     summaries.item_changed(item)
+    return followup
+
+
+class OutcomeMissing(DomainError):
+    status_code = 422
+    message = _l("Tap one of the four outcomes.")
+
+
+class NotYourOutcome(DomainError):
+    status_code = 403
+    message = _l(
+        "Only the person who recorded this outcome can change or undo it, "
+        "and only within 10 minutes. It stays as recorded."
+    )
+
+
+class RevisionTooLate(DomainError):
+    message = _l(
+        "This outcome was recorded more than 10 minutes ago, so it stays as recorded. "
+        "Record the next check when it is due."
+    )
+
+
+class RevisionNotLatest(DomainError):
+    message = _l(
+        "This outcome can no longer be changed: a later check of this behaviour is already "
+        "recorded, or it came from a correction while shadowing (change that entry instead)."
+    )
+
+
+def can_revise(followup: FollowUp, user: User, now: datetime) -> bool:
+    """Whether `user` may still change or undo this recorded outcome (shown as buttons)."""
+    try:
+        _check_revision(followup, user, now)
+    except DomainError:
+        return False
+    return True
+
+
+def _check_revision(followup: FollowUp, user: User, now: datetime) -> None:
+    if followup.outcome is None or followup.recorded_at is None:
+        raise RevisionNotLatest()
+    if followup.author_id != user.id:
+        raise NotYourOutcome()
+    if not scheduling.revisable(followup.recorded_at, now):
+        raise RevisionTooLate()
+    item = followup.focus_item
+    # An outcome that opened a later recorded check, or a slip made by a correction entry
+    # (the entry owns it), is not this button's to take back.
+    if followup.observation_id is not None or item.recorded[-1] is not followup:
+        raise RevisionNotLatest()
+
+
+def revise_outcome(
+    *,
+    followup: FollowUp,
+    author: User,
+    outcome: scheduling.Outcome | None,
+    ladder: scheduling.Ladder,
+    now: datetime,
+) -> FollowUp:
+    """Undo (outcome None) or change the outcome its author recorded in the last 10 minutes.
+
+    The ladder is replayed as if the undone outcome had never arrived (scheduling.revise_last):
+    the check it scheduled goes, the lapse and escalation it caused go with it. A change keeps
+    the day, the note and what was coached (on a slip) and schedules the next check anew."""
+    _check_revision(followup, author, now)
+    item = followup.focus_item
+    history = [(f.outcome, f.observed_on) for f in item.recorded if f.observed_on is not None]
+    state = scheduling.revise_last(ladder, item.opened_on, history, outcome)  # type: ignore[arg-type]
+    kept = (followup.observed_on, followup.note, followup.coached, followup.client_uuid)
+    _unrecord(followup)
+    if outcome is not None:
+        observed_on, note, coached, client_uuid = kept
+        assert observed_on is not None
+        followup.outcome = outcome
+        followup.observed_on = observed_on
+        followup.on_time = scheduling.on_time(ladder, followup.due_on, followup.gap, observed_on)
+        followup.note = note
+        followup.coached = coached if outcome == scheduling.Outcome.SLIPPED else ""
+        followup.author_id = author.id
+        # The same UUID: the outbox item that first recorded it still finds it when replayed.
+        followup.client_uuid = client_uuid
+        followup.recorded_at = now
+        _compare_self_check(followup)
+        if state.due_on is not None:
+            item.followups.append(_pending_check(state, sequence=followup.sequence + 1))
+    item.state = state
+    db.session.flush()
     return followup
 
 
@@ -300,3 +395,21 @@ def last_note(item: FocusItem) -> str:
     if item.latest_check_note:
         return item.latest_check_note
     return item.opening_observation.note if item.opening_observation else ""
+
+
+@dataclass(frozen=True)
+class AgentChecks:
+    """One agent's checks due on Today, most overdue first."""
+
+    agent: User
+    checks: list[FollowUp]
+
+
+def group_by_agent(due: list[FollowUp]) -> list[AgentChecks]:
+    """Due checks grouped by agent; the agent with the most overdue check comes first."""
+    groups: dict[int, AgentChecks] = {}
+    for followup in due:
+        item = followup.focus_item
+        group = groups.setdefault(item.agent_id, AgentChecks(item.agent, []))
+        group.checks.append(followup)
+    return list(groups.values())

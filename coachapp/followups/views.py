@@ -6,13 +6,14 @@ from flask import Blueprint, abort, redirect, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from coachapp import clock
+from coachapp import clock, scheduling
 from coachapp.extensions import db
 from coachapp.followups import service
-from coachapp.followups.forms import OUTCOME_LABELS, OutcomeForm
+from coachapp.followups.forms import OUTCOME_LABELS, ChangeForm, OutcomeForm
 from coachapp.htmx import is_fragment_request, render
 from coachapp.models import FollowUp
 from coachapp.roles import role_required
+from coachapp.scheduling import Outcome
 from coachapp.scope import coachable_agent_or_404
 from coachapp.shadowing.forms import parse_phone_time
 from coachapp.unit_of_work import commits
@@ -66,7 +67,47 @@ def record(followup_id: int) -> Response:
         return _check_card(followup, form, status=bad.status_code, refusal=bad)
     if not is_fragment_request():
         return redirect(url_for("shadowing.today"), code=303)
-    return _check_card(recorded, new_form())
+    return _check_card(recorded, new_form(), count=True)
+
+
+@bp.post("/followups/<int:followup_id>/undo")
+@login_required
+@manager_only
+@commits
+def undo(followup_id: int) -> Response:
+    """Take back an outcome recorded in the last 10 minutes; the check is due again."""
+    return _revise(followup_id, None)
+
+
+@bp.post("/followups/<int:followup_id>/change")
+@login_required
+@manager_only
+@commits
+def change(followup_id: int) -> Response:
+    """Change an outcome recorded in the last 10 minutes; the next check is scheduled anew."""
+    form = ChangeForm()
+    outcome = form.chosen_outcome if form.validate() else None
+    if outcome is None:
+        followup = _followup_or_404(followup_id)
+        return _check_card(followup, new_form(), status=422, refusal=service.OutcomeMissing())
+    return _revise(followup_id, outcome)
+
+
+def _revise(followup_id: int, outcome: Outcome | None) -> Response:
+    followup = _followup_or_404(followup_id)
+    try:
+        service.revise_outcome(
+            followup=followup,
+            author=current_user,
+            outcome=outcome,
+            ladder=service.current_ladder(),
+            now=clock.now(),
+        )
+    except (service.NotYourOutcome, service.RevisionTooLate, service.RevisionNotLatest) as no:
+        return _check_card(followup, new_form(), status=no.status_code, refusal=no)
+    if not is_fragment_request():
+        return redirect(url_for("followups.check", followup_id=followup.id), code=303)
+    return _check_card(followup, new_form(), count=True)
 
 
 @bp.app_context_processor
@@ -76,7 +117,13 @@ def check_helpers() -> dict[str, object]:
         "outcome_labels": OUTCOME_LABELS,
         "note_of": service.last_note,
         "new_check_form": new_form,
+        "window_of": window_of,
     }
+
+
+def window_of(followup: FollowUp) -> tuple[object, object]:
+    """The days a check counts as on time, for the words beside an outcome outside them."""
+    return scheduling.on_time_window(service.current_ladder(), followup.due_on, followup.gap)
 
 
 def new_form() -> OutcomeForm:
@@ -94,12 +141,26 @@ def _followup_or_404(followup_id: int) -> FollowUp:
 
 
 def _check_card(
-    followup: FollowUp, form: OutcomeForm, status: int = 200, refusal: Exception | None = None
+    followup: FollowUp,
+    form: OutcomeForm,
+    status: int = 200,
+    refusal: Exception | None = None,
+    count: bool = False,
 ) -> Response:
+    # After a change of state (or a card reloaded with its result, as the outbox does), the
+    # fragment carries Today's due count too, swapped in place out of band.
+    fragment = is_fragment_request()
+    due_count = (
+        service.count_due(current_user, clock.today())
+        if fragment and (count or followup.outcome is not None)
+        else None
+    )
     return render(
         "followups/check.html",
-        "followups/_check.html",
+        "followups/_check_answer.html",
         status=status,
+        due_count=due_count,
+        can_revise=service.can_revise(followup, current_user, clock.now()),
         followup=followup,
         item=followup.focus_item,
         form=form,

@@ -6,15 +6,19 @@ one unit (coachapp.unit_of_work), so a replay finds a write either whole or not 
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.exc import IntegrityError
 
 from coachapp.errors import SessionEnded
 from coachapp.extensions import db
 from coachapp.followups.service import apply_correction, current_ladder, withdraw_correction
 from coachapp.models import Observation, ObservationKind, ShadowSession, SuggestionKind, User
+from coachapp.scope import visible_agents
 from coachapp.unit_of_work import insert_once
 from coachapp.voice.service import raise_suggestion
 
@@ -27,25 +31,83 @@ class ObservationInput:
     coached: str
 
 
+#: A session with no entry for this long ends by itself (its entries are kept).
+IDLE_LIMIT = timedelta(hours=4)
+
+
 def start_session(
     *, manager: User, agent: User, client_uuid: uuid.UUID, now: datetime
 ) -> ShadowSession:
-    """Start shadowing `agent`, or return the session this start already made or left open."""
-    existing = db.session.scalar(
-        sa.select(ShadowSession).where(
+    """Start shadowing `agent` for the first entry, or return the session this start already
+    made or the one open with the agent (a replayed or concurrent start joins it).
+
+    Only the first entry calls this: opening the screen starts nothing."""
+    existing = _open_or_same(manager, agent, client_uuid)
+    if existing is not None and existing.is_open and _idle(existing, now):
+        end_idle_session(existing)
+        existing = _open_or_same(manager, agent, client_uuid)
+    if existing is not None:
+        return existing
+    session = ShadowSession(
+        manager_id=manager.id, agent_id=agent.id, client_uuid=client_uuid, started_at=now
+    )
+    # The partial unique index holds one open session per manager and agent: a start that
+    # loses the race finds the winner's session, by its own UUID or as the open one. A
+    # savepoint, so that an idle session ended just before stays ended.
+    try:
+        with db.session.begin_nested():
+            db.session.add(session)
+    except IntegrityError:
+        found = _open_or_same(manager, agent, client_uuid)
+        if found is None:
+            raise
+        return found
+    return session
+
+
+def _open_or_same(manager: User, agent: User, client_uuid: uuid.UUID) -> ShadowSession | None:
+    return db.session.scalar(
+        sa.select(ShadowSession)
+        .where(
             ShadowSession.manager_id == manager.id,
             sa.or_(
                 ShadowSession.client_uuid == client_uuid,
                 sa.and_(ShadowSession.agent_id == agent.id, ShadowSession.ended_at.is_(None)),
             ),
         )
+        # The session this very start made comes first, so that a replay answers with it.
+        .order_by((ShadowSession.client_uuid == client_uuid).desc())
+        .limit(1)
     )
-    if existing is not None:
-        return existing
-    session = ShadowSession(
-        manager_id=manager.id, agent_id=agent.id, client_uuid=client_uuid, started_at=now
+
+
+def record_observation_starting(
+    *,
+    manager: User,
+    agent: User,
+    session_uuid: uuid.UUID,
+    entry: "ObservationInput",
+    client_uuid: uuid.UUID,
+    occurred_at: datetime,
+    now: datetime,
+) -> tuple[ShadowSession, Observation, bool]:
+    """The first entry of a session made on the screen: it starts the session (or joins the
+    one open with the agent) and is saved in it, in one unit of work."""
+    replayed = _observation_by_uuid(manager.id, client_uuid)
+    if replayed is not None:
+        return replayed.session, replayed, False
+    session = start_session(
+        manager=manager, agent=agent, client_uuid=session_uuid, now=min(occurred_at, now)
     )
-    return insert_once(session, lambda: _session_by_uuid(manager.id, client_uuid))
+    observation, created = record_observation(
+        session=session,
+        author=manager,
+        entry=entry,
+        client_uuid=client_uuid,
+        occurred_at=occurred_at,
+        now=now,
+    )
+    return session, observation, created
 
 
 def record_observation(
@@ -122,13 +184,153 @@ def remove_observation(*, observation: Observation) -> None:
 
 def end_session(*, session: ShadowSession, summary_note: str, now: datetime) -> ShadowSession:
     """Close the session; its summary lands in the agent's log and its obstacles in the
-    trainers' inbox. Ending twice changes nothing."""
+    trainers' inbox. Ending twice changes nothing. A session without entries is deleted:
+    nothing was written about the agent, so no log, list or figure may count it."""
     if session.is_open:
+        if not _has_entries(session):
+            _forget(session)
+            return session
         session.ended_at = now
         session.summary_note = summary_note
         db.session.flush()
         _send_obstacles_to_trainers(session, now)
     return session
+
+
+def was_forgotten(session: ShadowSession) -> bool:
+    """Whether ending deleted the session (it had no entry)."""
+    state = sa.inspect(session)
+    return state.deleted or state.detached
+
+
+def end_idle_session(session: ShadowSession) -> None:
+    """End a session left without an entry for IDLE_LIMIT: at its last entry, marked as ended
+    automatically, with its entries kept; an empty one leaves no trace.
+
+    Each step is one conditional statement, so that cron on several machines, or a page load
+    beside it, ends a session once: whoever comes second changes nothing."""
+    last = _last_entry_at(session)
+    if last is None:
+        db.session.execute(
+            sa.delete(ShadowSession)
+            .where(
+                ShadowSession.id == session.id,
+                ShadowSession.ended_at.is_(None),
+                ~_holds_an_entry(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.session.expunge(session)
+        return
+    ended_at = max(last, session.started_at)
+    claimed = db.session.execute(
+        sa.update(ShadowSession)
+        .where(ShadowSession.id == session.id, ShadowSession.ended_at.is_(None))
+        .values(ended_at=ended_at, ended_automatically=True)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(session, ["ended_at", "ended_automatically"])
+    if claimed.rowcount == 1:
+        _send_obstacles_to_trainers(session, ended_at)
+
+
+def end_idle_sessions(*, now: datetime, manager_id: int | None = None) -> int:
+    """End every open session idle for IDLE_LIMIT (of one manager, or all for cron's
+    `flask sessions end-idle`); one query when none is idle. Returns how many ended."""
+    last_entry = (
+        sa.select(sa.func.max(Observation.occurred_at))
+        .where(Observation.session_id == ShadowSession.id)
+        .correlate(ShadowSession)
+        .scalar_subquery()
+    )
+    query = sa.select(ShadowSession).where(
+        ShadowSession.ended_at.is_(None),
+        sa.func.coalesce(last_entry, ShadowSession.started_at) <= now - IDLE_LIMIT,
+    )
+    if manager_id is not None:
+        query = query.where(ShadowSession.manager_id == manager_id)
+    idle = db.session.scalars(query.order_by(ShadowSession.id)).all()
+    for session in idle:
+        end_idle_session(session)
+    return len(idle)
+
+
+def end_if_idle(session: ShadowSession, *, now: datetime) -> bool:
+    """End the session if it has been idle for IDLE_LIMIT (lazily, when someone loads it)."""
+    if session.is_open and _idle(session, now):
+        end_idle_session(session)
+        return True
+    return False
+
+
+def open_sessions(manager: User) -> Sequence[ShadowSession]:
+    """The manager's open sessions that hold an entry, newest first, each with its agent."""
+    return db.session.scalars(
+        sa.select(ShadowSession)
+        .where(
+            ShadowSession.manager_id == manager.id,
+            ShadowSession.ended_at.is_(None),
+            _holds_an_entry(),
+        )
+        .options(so.joinedload(ShadowSession.agent))
+        .order_by(ShadowSession.started_at.desc())
+    ).all()
+
+
+def agents_to_shadow(manager: User, *, search: str = "") -> Sequence[sa.Row[tuple[User, datetime]]]:
+    """The manager's active agents, recently shadowed by them first, as (agent, last shadowed);
+    `search` keeps the names that contain it."""
+    last_shadowed = (
+        sa.select(sa.func.max(ShadowSession.started_at))
+        .where(
+            ShadowSession.agent_id == User.id,
+            ShadowSession.manager_id == manager.id,
+            _holds_an_entry(),
+        )
+        .scalar_subquery()
+    )
+    query = (
+        visible_agents(manager)
+        .add_columns(last_shadowed.label("last_shadowed"))
+        .where(User.active.is_(True))
+        .order_by(last_shadowed.desc().nulls_last(), User.name)
+    )
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(User.name.ilike(f"%{escaped}%", escape="\\"))
+    return db.session.execute(query).all()
+
+
+def _holds_an_entry() -> sa.ColumnElement[bool]:
+    return (
+        sa.select(Observation.id)
+        .where(Observation.session_id == ShadowSession.id)
+        .correlate(ShadowSession)
+        .exists()
+    )
+
+
+def _idle(session: ShadowSession, now: datetime) -> bool:
+    last = _last_entry_at(session) or session.started_at
+    return last <= now - IDLE_LIMIT
+
+
+def _last_entry_at(session: ShadowSession) -> datetime | None:
+    return db.session.scalar(
+        sa.select(sa.func.max(Observation.occurred_at)).where(Observation.session_id == session.id)
+    )
+
+
+def _has_entries(session: ShadowSession) -> bool:
+    return _last_entry_at(session) is not None
+
+
+def _forget(session: ShadowSession) -> None:
+    # No audit event either: the audit log records who did what to a person's records and who
+    # saw them; a session without an entry never held anything about the agent, and an event
+    # "empty session deleted" would itself be the trace this rule removes.
+    db.session.delete(session)
+    db.session.flush()
 
 
 def _send_obstacles_to_trainers(session: ShadowSession, now: datetime) -> None:

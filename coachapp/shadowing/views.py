@@ -4,14 +4,15 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from coachapp import clock
 from coachapp.errors import SessionEnded
 from coachapp.extensions import db
-from coachapp.followups.service import count_due, current_ladder, due_checks
+from coachapp.followups.service import count_due, current_ladder, due_checks, group_by_agent
 from coachapp.htmx import is_fragment_request, render
 from coachapp.models import (
     Behaviour,
@@ -24,7 +25,7 @@ from coachapp.models import (
 )
 from coachapp.parsing import parse_id
 from coachapp.roles import role_required
-from coachapp.scope import coachable_agent_or_404, own_session_or_404, visible_agents
+from coachapp.scope import coachable_agent_or_404, own_session_or_404
 from coachapp.shadowing import service
 from coachapp.shadowing.forms import (
     BEHAVIOUR_OR_NOTE,
@@ -32,7 +33,6 @@ from coachapp.shadowing.forms import (
     OBSTACLE_NEEDS_NOTE,
     EndSessionForm,
     ObservationForm,
-    StartSessionForm,
     behaviour_ids_for,
     parse_phone_time,
 )
@@ -41,30 +41,21 @@ from coachapp.unit_of_work import commits
 bp = Blueprint("shadowing", __name__)
 #: Follow-ups listed on Today before "Show all".
 TODAY_DUE_SHOWN = 50
+#: Checks shown for each agent on Today; the agent's others wait behind "Show all".
+DUE_SHOWN_PER_AGENT = 3
 manager_only = role_required("manager")
 
 
 @bp.get("/today")
 @login_required
 @manager_only
+@commits
 def today() -> Response:
-    """The manager's start page: open sessions and agents, recently shadowed first."""
-    last_shadowed = (
-        sa.select(sa.func.max(ShadowSession.started_at))
-        .where(ShadowSession.agent_id == User.id, ShadowSession.manager_id == current_user.id)
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        visible_agents(current_user)
-        .add_columns(last_shadowed.label("last_shadowed"))
-        .where(User.active.is_(True))
-        .order_by(last_shadowed.desc().nulls_last(), User.name)
-    ).all()
-    open_sessions = db.session.scalars(
-        sa.select(ShadowSession)
-        .where(ShadowSession.manager_id == current_user.id, ShadowSession.ended_at.is_(None))
-        .order_by(ShadowSession.started_at.desc())
-    ).all()
+    """The manager's start page: shadowing now, start shadowing, unread replies, checks due."""
+    now = _now()
+    # Sessions idle for hours end here, lazily: there is no background thread to do it.
+    service.end_idle_sessions(now=now, manager_id=current_user.id)
+    search = (request.args.get("q") or "").strip()[:100]
     today_date = clock.today()
     # A manager of hundreds of agents gets the most overdue first, and the rest on request.
     limit = None if request.args.get("all") == "1" else TODAY_DUE_SHOWN
@@ -73,37 +64,39 @@ def today() -> Response:
     return render(
         "shadowing/today.html",
         "shadowing/today.html",
-        due=due,
+        due_groups=group_by_agent(due),
         due_total=due_total,
+        due_shown=len(due),
         today=today_date,
         ladder=current_ladder(),
-        agents=rows,
-        open_sessions=open_sessions,
-        start_form=StartSessionForm(),
+        agents=service.agents_to_shadow(current_user, search=search),
+        search=search,
+        open_sessions=service.open_sessions(current_user),
+        group_shown=DUE_SHOWN_PER_AGENT,
     )
 
 
 @bp.post("/agents/<int:agent_id>/sessions")
 @login_required
 @manager_only
-@commits
 def start(agent_id: int) -> Response:
-    """Start shadowing an agent (one tap); a repeated tap opens the same session."""
-    agent = coachable_agent_or_404(current_user, agent_id)
-    form = StartSessionForm()
-    client_uuid = uuid.UUID(form.client_uuid.data) if form.validate() else uuid.uuid4()
-    session = service.start_session(
-        manager=current_user, agent=agent, client_uuid=client_uuid, now=_now()
-    )
-    return redirect(url_for("shadowing.session", session_id=session.id), code=303)
+    """An old "Start shadowing" button: it opens the screen and starts nothing (the first
+    entry starts the session)."""
+    coachable_agent_or_404(current_user, agent_id)
+    return redirect(url_for("shadowing.shadow_agent", agent_id=agent_id), code=303)
 
 
 @bp.get("/sessions/<int:session_id>")
 @login_required
 @manager_only
+@commits
 def session(session_id: int) -> Response:
     """The shadowing screen, or the summary once the session has ended."""
     shadow = own_session_or_404(current_user, session_id)
+    ended_now = service.end_if_idle(shadow, now=_now())
+    if ended_now and service.was_forgotten(shadow):
+        # Idle and empty: it is gone, so the agent's screen opens afresh.
+        return redirect(url_for("shadowing.shadow_agent", agent_id=shadow.agent_id))
     if not shadow.is_open:
         return render(
             "shadowing/summary.html",
@@ -121,6 +114,7 @@ def session(session_id: int) -> Response:
 @bp.get("/agents/<int:agent_id>/shadow")
 @login_required
 @manager_only
+@commits
 def shadow_agent(agent_id: int) -> Response:
     """The shadowing screen for one agent, also before its session has reached the server.
 
@@ -130,6 +124,8 @@ def shadow_agent(agent_id: int) -> Response:
     """
     agent = coachable_agent_or_404(current_user, agent_id)
     found = _session_for_page(agent, _uuid_arg("session"))
+    if found is not None and found.is_open and service.end_if_idle(found, now=_now()):
+        found = None if service.was_forgotten(found) else found
     if found is not None and not found.is_open:
         return redirect(url_for("shadowing.session", session_id=found.id))
     if found is not None:
@@ -137,6 +133,34 @@ def shadow_agent(agent_id: int) -> Response:
     form = ObservationForm(formdata=None, behaviour_ids=behaviour_ids_for(agent))
     form.client_uuid.data = str(uuid.uuid4())
     return _capture_page(None, form, agent=agent)
+
+
+@bp.post("/agents/<int:agent_id>/observations")
+@login_required
+@manager_only
+@commits
+def add_first_observation(agent_id: int) -> Response:
+    """The first entry on a screen with no session yet: it starts the session and is saved in
+    it (or in the one already open with the agent), in one transaction."""
+    agent = coachable_agent_or_404(current_user, agent_id)
+    form = ObservationForm(behaviour_ids=behaviour_ids_for(agent))
+    if not form.validate():
+        if form.client_uuid.errors:
+            form.client_uuid.data = str(uuid.uuid4())
+        return _capture_page(None, form, status=422, agent=agent)
+    now = _now()
+    shadow, observation, _created = service.record_observation_starting(
+        manager=current_user,
+        agent=agent,
+        session_uuid=_uuid_arg("session") or uuid.uuid4(),
+        entry=_entry_from(form),
+        client_uuid=uuid.UUID(form.client_uuid.data),
+        occurred_at=parse_phone_time(form.occurred_at.data) or now,
+        now=now,
+    )
+    if not is_fragment_request():
+        return redirect(url_for("shadowing.session", session_id=shadow.id), code=303)
+    return _capture_page(shadow, _observation_form(shadow, formdata=None), just_saved=observation)
 
 
 @bp.post("/sessions/<int:session_id>/observations")
@@ -260,6 +284,9 @@ def end(session_id: int) -> Response:
             shadow, _observation_form(shadow, formdata=None), end_form=form, status=422
         )
     service.end_session(session=shadow, summary_note=form.summary_note.data or "", now=_now())
+    if service.was_forgotten(shadow):
+        flash(_("Nothing was logged, so no session was kept."))
+        return redirect(url_for("shadowing.today"), code=303)
     return redirect(url_for("shadowing.session", session_id=shadow.id), code=303)
 
 

@@ -263,12 +263,13 @@ def end_session(session_uuid: uuid.UUID) -> tuple[Response, int]:
     form = _checked(EndSessionForm, values)
     now = clock.now()
     ended_at = phone_time(values.get("ended_at"), now=now, field="ended_at") or now
-    shadowing.end_session(
-        session=shadow,
-        summary_note=form.summary_note.data or "",
-        now=max(ended_at, shadow.started_at),
-    )
-    return jsonify(session=_session_json(shadow)), 200
+    ended_at = max(ended_at, shadow.started_at)
+    shadowing.end_session(session=shadow, summary_note=form.summary_note.data or "", now=ended_at)
+    body = _session_json(shadow)
+    if shadowing.was_forgotten(shadow):
+        # Nothing was logged, so nothing was kept: the phone goes back to Today.
+        body.update(ended_at=_iso(ended_at), url=url_for("shadowing.today"))
+    return jsonify(session=body), 200
 
 
 # --- what every page carries for the offline code ----------------------------------------

@@ -68,3 +68,38 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 document.addEventListener("htmx:configRequest", stampPhoneTime);
 document.addEventListener("submit", stampOnPlainSubmit, true);
+
+// Today's "Find an agent": the list narrows as the manager types. Without JavaScript the same
+// box is a GET filter, so the button stays for that case and leaves once this runs.
+function filterAgents(form) {
+  const list = document.querySelector("[data-agent-list]");
+  const none = document.querySelector("[data-agent-none]");
+  if (!list) return;
+  const wanted = form.elements.q.value.trim().toLowerCase();
+  let shown = 0;
+  for (const item of list.children) {
+    const match = !wanted || item.dataset.agentName.includes(wanted);
+    item.hidden = !match;
+    if (match) shown += 1;
+  }
+  if (none) none.hidden = shown > 0;
+}
+
+function setUpAgentSearch() {
+  const form = document.querySelector("form[data-agent-search]");
+  if (!form) return;
+  const button = form.querySelector("[data-search-submit]");
+  if (button) button.hidden = true;
+  form.elements.q.addEventListener("input", () => filterAgents(form));
+  form.addEventListener("submit", (event) => {
+    // Filtering in place keeps what the server sent (all agents); Enter just closes the keyboard.
+    if (document.querySelector("[data-agent-list]")) {
+      event.preventDefault();
+      filterAgents(form);
+      form.elements.q.blur();
+    }
+  });
+  filterAgents(form);
+}
+
+document.addEventListener("DOMContentLoaded", setUpAgentSearch);

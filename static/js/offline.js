@@ -75,7 +75,7 @@
 
   function shiftPages() {
     const urls = [location.pathname];
-    for (const form of document.querySelectorAll("form[data-shadow-url]")) urls.push(form.dataset.shadowUrl);
+    for (const link of document.querySelectorAll("a[data-shadow-url]")) urls.push(link.dataset.shadowUrl);
     for (const link of document.querySelectorAll("a[data-warm], a.due-row")) urls.push(link.getAttribute("href"));
     return Array.from(new Set(urls)).slice(0, MAX_WARMED);
   }
@@ -233,15 +233,20 @@
       form.submit();
       return;
     }
-    const start = form.closest("form[data-shadow-url]");
-    if (start) {
-      // The phone names the session: its screen opens at once, signal or not. A session with
-      // this agent started on the phone and not ended yet is continued, not started twice.
-      event.preventDefault();
-      event.stopImmediatePropagation();
-      const open = (await sessionsOnThePhone()).find((s) => s.agentId === Number(start.dataset.agentId));
-      location.assign(open ? open.url : shadowUrl(start.dataset.shadowUrl, Outbox.newUuid()));
-    }
+  }
+
+  // "Start shadowing" is a plain link: opening the screen starts nothing. A session with this
+  // agent started on the phone and not on the server yet is continued, not started twice; with
+  // no signal the phone names the new session, so that its screen opens from the cache at once.
+  async function onStartClick(event) {
+    const start = event.target.closest ? event.target.closest("a[data-shadow-url]") : null;
+    if (!start || event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    const open = (await sessionsOnThePhone()).find((s) => s.agentId === Number(start.dataset.agentId));
+    if (open) location.assign(open.url);
+    else if (navigator.onLine === false) location.assign(shadowUrl(start.dataset.shadowUrl, Outbox.newUuid()));
+    else location.assign(start.href);
   }
 
   function shadowUrl(page, session) {
@@ -338,6 +343,7 @@
 
   document.addEventListener("submit", onSubmit, true);
   document.addEventListener("click", onOutboxAction);
+  document.addEventListener("click", onStartClick);
   document.addEventListener("htmx:sendError", onSendError);
   shell.querySelector("[data-sync-now]").addEventListener("click", flushFresh);
   window.addEventListener("online", flushFresh);
