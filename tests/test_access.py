@@ -33,6 +33,7 @@ from tests.access_people_import import ROUTES as PEOPLE_IMPORT_ROUTES
 from tests.access_profiles import ROUTES as PROFILE_ROUTES
 from tests.access_sessions import ROUTES as SESSION_ROUTES
 from tests.access_setup import ROUTES as SETUP_ROUTES
+from tests.access_today import ROUTES as TODAY_ROUTES
 from tests.conftest import Auth, World, make_observation, make_session
 
 
@@ -461,6 +462,7 @@ ACCESS: dict[str, Route] = {
     **I18N_ROUTES,
     **OPS_ROUTES,
     **SESSION_ROUTES,
+    **TODAY_ROUTES,
 }
 
 

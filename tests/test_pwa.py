@@ -185,6 +185,7 @@ def test_the_open_session_is_shown_without_a_name(client: FlaskClient, maria, wo
 
 def test_an_ended_session_opens_as_its_summary(client: FlaskClient, maria, world: World):
     shadow = make_session(world.manager_maria, world.agent_alex)
+    make_observation(shadow)  # an ended session without entries would leave no trace
     service.end_session(session=shadow, summary_note="", now=datetime.now(UTC))
     answer = shadow_page(client, world.agent_alex.id, str(shadow.client_uuid))
     assert answer.status_code == 302
@@ -199,6 +200,7 @@ def test_another_managers_agent_has_no_shadowing_screen(client: FlaskClient, mar
 
 def test_today_names_the_pages_to_keep_for_offline(client: FlaskClient, maria, world: World):
     shadow = make_session(world.manager_maria, world.agent_alex)
+    make_observation(shadow)
     page = client.get("/today").get_data(as_text=True)
     assert f'data-shadow-url="/agents/{world.agent_alex.id}/shadow"' in page
     assert f'href="/sessions/{shadow.id}" data-warm' in page

@@ -252,16 +252,15 @@ def can_revise(followup: FollowUp, user: User, now: datetime) -> bool:
 
 
 def _check_revision(followup: FollowUp, user: User, now: datetime) -> None:
-    if followup.outcome is None or followup.recorded_at is None:
+    # A slip made by a correction entry belongs to the entry: fixing the entry changes it.
+    if followup.outcome is None or followup.recorded_at is None or followup.observation_id:
         raise RevisionNotLatest()
     if followup.author_id != user.id:
         raise NotYourOutcome()
     if not scheduling.revisable(followup.recorded_at, now):
         raise RevisionTooLate()
-    item = followup.focus_item
-    # An outcome that opened a later recorded check, or a slip made by a correction entry
-    # (the entry owns it), is not this button's to take back.
-    if followup.observation_id is not None or item.recorded[-1] is not followup:
+    # An outcome followed by a later recorded check is history the ladder has built on.
+    if followup.focus_item.recorded[-1] is not followup:
         raise RevisionNotLatest()
 
 

@@ -60,7 +60,9 @@ def today() -> Response:
     # A manager of hundreds of agents gets the most overdue first, and the rest on request.
     limit = None if request.args.get("all") == "1" else TODAY_DUE_SHOWN
     due = due_checks(current_user, today_date, limit=limit)
-    due_total = count_due(current_user, today_date) if len(due) == limit else len(due)
+    # Counted always, not only when the list is cut, so that Today's statements stay the same
+    # whatever the number of checks.
+    due_total = count_due(current_user, today_date)
     return render(
         "shadowing/today.html",
         "shadowing/today.html",
@@ -123,9 +125,12 @@ def shadow_agent(agent_id: int) -> Response:
     the first write from the outbox. Without a name the page shows the session open with the agent.
     """
     agent = coachable_agent_or_404(current_user, agent_id)
-    found = _session_for_page(agent, _uuid_arg("session"))
-    if found is not None and found.is_open and service.end_if_idle(found, now=_now()):
-        found = None if service.was_forgotten(found) else found
+    named = _uuid_arg("session")
+    found = _session_for_page(agent, named)
+    if found is not None and service.end_if_idle(found, now=_now()):
+        # Ended just now for being idle: a tap on the agent opens a fresh screen; the address
+        # of that very session shows its summary.
+        found = found if named is not None and not service.was_forgotten(found) else None
     if found is not None and not found.is_open:
         return redirect(url_for("shadowing.session", session_id=found.id))
     if found is not None:
