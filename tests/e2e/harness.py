@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -171,3 +172,17 @@ def _logging_kept() -> Iterator[None]:
         root.setLevel(level)
         for logger, was_disabled in disabled.items():
             logger.disabled = was_disabled
+
+
+def start_shadowing_link(page: Page, agent: str | None = None, position: int = 0) -> Locator:
+    """Today's "Start shadowing" link for `agent` (or the one at `position`): a link named by
+    what it shows, the agent's name first, then when they were last shadowed."""
+    section = page.get_by_role("region", name="Start shadowing")
+    if agent is None:
+        return section.locator("a[data-shadow-url]").nth(position)
+    return section.get_by_role("link", name=re.compile(rf"^{re.escape(agent)} (last|not) "))
+
+
+def start_shadowing_name(link: Locator) -> str:
+    """The agent's name on a "Start shadowing" link."""
+    return link.locator(".person-name").inner_text()

@@ -26,6 +26,7 @@ from tests.e2e.harness import (
     live_server,
     screenshot,
     scroll_under_header,
+    start_shadowing_link,
 )
 from tests.e2e.test_passkeys import add_virtual_authenticator, watch_for_errors
 from tests.e2e.test_shadowing_flow import choose_kind, entry_for, tap_behaviour
@@ -248,7 +249,7 @@ def test_a_real_organisation_starts_from_an_empty_database(
     manager = phone(browser, url)
     accept_invitation(manager, links[MANAGER], MANAGER)
     expect(manager).to_have_url(re.compile(r"/today$"))
-    manager.get_by_role("button", name=f"Start shadowing {AGENT}", exact=True).tap()
+    start_shadowing_link(manager, AGENT).tap()
     expect(manager.get_by_role("heading", name=AGENT, level=1)).to_be_visible()
     screenshot(manager, "first-day-shadowing")
     assert_accessible(manager)

@@ -33,7 +33,15 @@ from coachapp.models import (
     User,
 )
 from coachapp.shadowing import service
-from tests.e2e.harness import PHONE, _free_port, demo_app, poll, screenshot
+from tests.e2e.harness import (
+    PHONE,
+    _free_port,
+    demo_app,
+    poll,
+    screenshot,
+    start_shadowing_link,
+    start_shadowing_name,
+)
 from tests.e2e.test_shadowing_flow import (
     MANAGER,
     choose_kind,
@@ -198,15 +206,12 @@ def agent_with_a_due_check(page: Page) -> tuple[str, str]:
 
 
 def shadow_url(page: Page, agent: str) -> str:
-    form = page.locator("form[data-shadow-url]").filter(
-        has=page.get_by_role("button", name=f"Start shadowing {agent}", exact=True)
-    )
-    return form.get_attribute("data-shadow-url") or ""
+    return start_shadowing_link(page, agent).get_attribute("data-shadow-url") or ""
 
 
 def start_shadowing(page: Page, agent: str) -> str:
     """Tap "Start shadowing" for `agent`; returns the session's UUID (named by the phone)."""
-    page.get_by_role("button", name=f"Start shadowing {agent}", exact=True).tap()
+    start_shadowing_link(page, agent).tap()
     expect(page.get_by_role("heading", name=agent, level=1)).to_be_visible()
     match = re.search(r"[?&]session=([0-9a-f-]{36})", page.url)
     assert match, page.url
@@ -445,8 +450,7 @@ def test_a_whole_shift_with_no_signal_arrives_exactly_once(
 def test_an_expired_sign_in_keeps_the_queue_until_signed_in_again(
     phone: Page, context: BrowserContext, server: Server
 ):
-    agent = phone.get_by_role("button", name=re.compile(r"^Start shadowing ")).nth(1)
-    name = (agent.get_attribute("aria-label") or "").removeprefix("Start shadowing ")
+    name = start_shadowing_name(start_shadowing_link(phone, position=1))
     wait_until_kept(phone, "/today", shadow_url(phone, name))
     context.set_offline(True)
     session = start_shadowing(phone, name)
@@ -482,8 +486,7 @@ def test_an_expired_sign_in_keeps_the_queue_until_signed_in_again(
 def test_a_refused_entry_stays_as_needs_attention_until_discarded(
     phone: Page, context: BrowserContext, server: Server
 ):
-    agent = phone.get_by_role("button", name=re.compile(r"^Start shadowing ")).nth(2)
-    name = (agent.get_attribute("aria-label") or "").removeprefix("Start shadowing ")
+    name = start_shadowing_name(start_shadowing_link(phone, position=2))
     session = start_shadowing(phone, name)
     log(phone, "Strength", note="Online, straight to the server.")
     wait_until_stored(server, session, 1)
@@ -556,8 +559,7 @@ def test_a_refused_entry_stays_as_needs_attention_until_discarded(
 def test_a_server_dying_in_the_middle_of_a_flush_loses_and_doubles_nothing(
     phone: Page, context: BrowserContext, server: Server
 ):
-    agent = phone.get_by_role("button", name=re.compile(r"^Start shadowing ")).nth(3)
-    name = (agent.get_attribute("aria-label") or "").removeprefix("Start shadowing ")
+    name = start_shadowing_name(start_shadowing_link(phone, position=3))
     wait_until_kept(phone, "/today", shadow_url(phone, name))
     context.set_offline(True)
     session = start_shadowing(phone, name)

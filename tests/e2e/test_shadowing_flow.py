@@ -10,7 +10,13 @@ import uuid
 import pytest
 from playwright.sync_api import ConsoleMessage, Locator, Page, expect
 
-from tests.e2e.harness import poll, screenshot, scroll_under_header
+from tests.e2e.harness import (
+    poll,
+    screenshot,
+    scroll_under_header,
+    start_shadowing_link,
+    start_shadowing_name,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -37,10 +43,9 @@ def start_shadowing(page: Page, position: int = 0) -> str:
     """Tap "Start shadowing" for the agent at `position` on Today; returns the agent's name."""
     expect(page).to_have_url(re.compile(r"/today$"))
     expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
-    label = page.get_by_role("button", name=re.compile(r"^Start shadowing ")).nth(position)
-    name = (label.get_attribute("aria-label") or "").removeprefix("Start shadowing ")
-    assert name, "the agent buttons say whom they start shadowing"
-    page.get_by_role("button", name=f"Start shadowing {name}", exact=True).tap()
+    name = start_shadowing_name(start_shadowing_link(page, position=position))
+    assert name, "the agent links say whom they start shadowing"
+    start_shadowing_link(page, name).tap()
     expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
     return name
 
