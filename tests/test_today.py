@@ -447,8 +447,8 @@ def test_an_outcome_can_be_undone_by_its_author_for_ten_minutes(
     assert "Sustained" not in page.split("<form")[0]
     assert '<span class="count" id="due-count" hx-swap-oob="true">1</span>' in page
     # Sign-in (2), the check and its item, the ladder, the rule's checks, three writes, the
-    # self-check, the count, and what the card shows.
-    assert count_ == 17
+    # self-check, the dashboard's summary rows (5), the count, and what the card shows.
+    assert count_ == 22
 
 
 def test_undoing_a_third_slip_takes_back_its_lapse_and_the_escalation(
@@ -469,6 +469,21 @@ def test_undoing_a_third_slip_takes_back_its_lapse_and_the_escalation(
     assert item.pending.id == last.id
 
 
+def test_the_dashboard_summaries_equal_a_recomputation_after_an_undo_and_a_change(
+    client: FlaskClient, maria: User, due: Due, frozen_clock: FrozenClock
+):
+    from coachapp.dashboard import summaries
+
+    record(client, due.check, "slipped")
+    client.post(f"/followups/{due.check}/change", data={"change_to": "sustained"}, headers=HX)
+    db.session.expire_all()
+    assert summaries.stored() == summaries.expected()
+    client.post(f"/followups/{due.check}/undo", headers=HX)
+    db.session.expire_all()
+    assert summaries.stored() == summaries.expected()
+    assert summaries.stored()["counted_check"] == set()
+
+
 def test_an_outcome_can_be_changed_and_the_ladder_follows(
     client: FlaskClient, maria: User, due: Due, frozen_clock: FrozenClock
 ):
@@ -484,7 +499,7 @@ def test_an_outcome_can_be_changed_and_the_ladder_follows(
     assert 'class="badge badge-outcome-slipped">Slipped<' in page
     assert "the ladder starts over" in page
     assert '<span class="count" id="due-count" hx-swap-oob="true">0</span>' in page
-    assert count_ == 19
+    assert count_ == 24
     followup = db.session.get(FollowUp, check)
     # Changed, the check still answers its first outbox item's UUID.
     assert followup.client_uuid is not None

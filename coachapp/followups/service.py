@@ -300,6 +300,7 @@ def revise_outcome(
             item.followups.append(_pending_check(state, sequence=followup.sequence + 1))
     item.state = state
     db.session.flush()
+    summaries.item_changed(item)
     return followup
 
 

@@ -1,7 +1,7 @@
 """sessions: one open session per manager and agent, ended automatically flag
 
 Revision ID: a3c5e1f0b7d2
-Revises: b7e1a2c3d4f5
+Revises: a1d5c0e7f3b2
 Create Date: 2026-12-02 13:50:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a3c5e1f0b7d2'
-down_revision = 'b7e1a2c3d4f5'
+down_revision = 'a1d5c0e7f3b2'
 branch_labels = None
 depends_on = None
 
