@@ -294,12 +294,13 @@ def test_the_token_from_hx_headers_is_accepted(
 ):
     auth.login(world.manager_maria)
     token = page_token(client, path("shadowing.today"))
+    # The first entry is what starts a session.
     answer = client.post(
-        path("shadowing.start", agent_id=world.agent_alex.id),
-        data={"client_uuid": str(uuid.uuid4())},
+        path("shadowing.add_first_observation", agent_id=world.agent_alex.id),
+        data={"client_uuid": str(uuid.uuid4()), "kind": "strength", "note": "Warm welcome."},
         headers={**HTMX, "X-CSRFToken": token},
     )
-    assert answer.status_code == 303
+    assert answer.status_code == 200
     assert sessions() == 1
 
 
@@ -308,12 +309,19 @@ def test_the_token_in_a_plain_form_is_accepted(
 ):
     """Without JavaScript the hidden csrf_token field does the same job."""
     auth.login(world.manager_maria)
-    html = client.get(path("shadowing.today")).get_data(as_text=True)
+    html = client.get(path("shadowing.shadow_agent", agent_id=world.agent_alex.id)).get_data(
+        as_text=True
+    )
     token = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert token
     answer = client.post(
-        path("shadowing.start", agent_id=world.agent_alex.id),
-        data={"csrf_token": token.group(1), "client_uuid": str(uuid.uuid4())},
+        path("shadowing.add_first_observation", agent_id=world.agent_alex.id),
+        data={
+            "csrf_token": token.group(1),
+            "client_uuid": str(uuid.uuid4()),
+            "kind": "strength",
+            "note": "Warm welcome.",
+        },
     )
     assert answer.status_code == 303
     assert sessions() == 1

@@ -110,7 +110,7 @@ def check(page: Page, lang: str, name: str, english: list[re.Pattern[str]], foun
 
 
 def shadow_url(page: Page) -> str | None:
-    return page.locator("form[data-shadow-url]").first.get_attribute("data-shadow-url")
+    return page.locator("a[data-shadow-url]").first.get_attribute("data-shadow-url")
 
 
 @pytest.mark.parametrize("lang", [code for code in LANGUAGES if code != SOURCE_LANGUAGE])
