@@ -165,7 +165,8 @@ def add_first_observation(agent_id: int) -> Response:
     )
     if not is_fragment_request():
         return redirect(url_for("shadowing.session", session_id=shadow.id), code=303)
-    return _capture_page(shadow, _observation_form(shadow, formdata=None), just_saved=observation)
+    # The same answer as any htmx save; the next entry from this form joins the open session.
+    return _saved(observation)
 
 
 @bp.post("/sessions/<int:session_id>/observations")

@@ -593,8 +593,7 @@ def test_a_server_dying_in_the_middle_of_a_flush_loses_and_doubles_nothing(
 def test_a_queue_drains_in_one_batch_and_a_refusal_marks_only_its_entry(
     phone: Page, context: BrowserContext, server: Server
 ):
-    agent = phone.get_by_role("button", name=re.compile(r"^Start shadowing ")).nth(4)
-    name = (agent.get_attribute("aria-label") or "").removeprefix("Start shadowing ")
+    name = start_shadowing_name(start_shadowing_link(phone, position=4))
     wait_until_kept(phone, "/today", shadow_url(phone, name))
     context.set_offline(True)
     session = start_shadowing(phone, name)
