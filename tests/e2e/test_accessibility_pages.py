@@ -76,10 +76,7 @@ def light_and_dark(page: Page, name: str) -> list[str]:
 
 
 #: Pages whose fix is under way elsewhere: exactly the rule each still breaks, strictly expected.
-KNOWN = {
-    "manager-today": "label-content-name-mismatch: the Start-shadowing buttons' aria-label drops"
-    " the visible 'last shadowed ...' (Today is being rebuilt)",
-}
+KNOWN: dict[str, str] = {}
 
 
 def _cases() -> list[object]:
