@@ -48,7 +48,7 @@ class Thumb:
 def sign_in(page: Page, position: int) -> None:
     """Sign in as the demo manager at `position` (0 is Maria Santos, whom the others use)."""
     page.goto("/signin")
-    managers = page.locator("section").filter(has=page.get_by_role("heading", name="Managers"))
+    managers = page.get_by_role("region", name="Managers")
     managers.get_by_role("button").nth(position).tap()
     expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
 
@@ -56,7 +56,7 @@ def sign_in(page: Page, position: int) -> None:
 def agent_with_most_checks_due(page: Page) -> tuple[int, int]:
     """(agent id, checks due) of the manager's agent with the most follow-ups due, read from each
     agent's shadowing screen (opening it starts nothing)."""
-    ids = page.locator("form[data-agent-id]").evaluate_all(
+    ids = page.locator("a.agent-button[data-agent-id]").evaluate_all(
         "(forms) => forms.map((form) => Number(form.dataset.agentId))"
     )
     best = (0, -1)
@@ -71,7 +71,7 @@ def agent_with_most_checks_due(page: Page) -> tuple[int, int]:
 
 def first_agent(page: Page) -> int:
     """The first agent on the manager's Today."""
-    return int(page.locator("form[data-agent-id]").first.get_attribute("data-agent-id") or 0)
+    return int(page.locator("a.agent-button[data-agent-id]").first.get_attribute("data-agent-id") or 0)
 
 
 def open_screen(page: Page, agent_id: int) -> None:
@@ -278,7 +278,7 @@ def test_an_open_session_shows_every_entry_however_the_manager_comes_back(page: 
     page.get_by_role("link", name=f"Continue with {agent}").tap()
     every_entry_shown("continue")
     page.get_by_role("link", name="Today").tap()
-    page.locator(f'form[data-agent-id="{agent_id}"] button').tap()
+    page.locator(f'a.agent-button[data-agent-id="{agent_id}"]').tap()
     every_entry_shown("agent")
     # Back from Today, and a reload.
     page.get_by_role("link", name="Today").tap()
@@ -305,7 +305,7 @@ def test_an_open_session_shows_every_entry_however_the_manager_comes_back(page: 
     page.context.set_offline(True)
     try:
         page.get_by_role("link", name="Today").tap()
-        page.locator(f'form[data-agent-id="{agent_id}"] button').tap()
+        page.locator(f'a.agent-button[data-agent-id="{agent_id}"]').tap()
         every_entry_shown("offline")
     finally:
         page.context.set_offline(False)
