@@ -58,7 +58,10 @@ REQUEST_TIMEOUT = 30.0
 CSRF_HEADER_RE = re.compile(r"hx-headers='\{\"X-CSRFToken\": \"([^\"]+)\"\}'")
 CSRF_INPUT_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 USER_ID_RE = re.compile(r'name="user_id" value="(\d+)"')
-AGENT_RE = re.compile(r'action="/agents/(\d+)/sessions"')
+#: Today's agents: a start button before sessions started with their first entry, a link since.
+AGENT_RE = re.compile(r'(?:action|href)="/agents/(\d+)/(?:sessions|shadow)"')
+#: The heading of the demo managers on the sign-in page (an h2 before, an h3 since).
+MANAGERS_RE = re.compile(r"<h[23][^>]*>Managers</h[23]>")
 CHIP_RE = re.compile(r'class="chip" name="behaviour_id" value="(\d+)"')
 
 
@@ -654,7 +657,7 @@ def manager_ids(port: int) -> list[int]:
         html = client.page("/signin")
     finally:
         client.close()
-    section = html.split("<h2>Managers</h2>", 1)
+    section = MANAGERS_RE.split(html, maxsplit=1)
     if len(section) != 2:
         raise BenchError("no Managers section on the demo sign-in page (is COACHAPP_DEMO=1?)")
     ids = [int(i) for i in USER_ID_RE.findall(section[1].split("</section>", 1)[0])]

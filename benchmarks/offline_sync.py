@@ -130,7 +130,17 @@ def measure_drain(browser, url: str, app, agent_id: int, items: int) -> dict[str
     context.set_offline(True)
     session = page.evaluate("document.getElementById('shadowing').dataset.sessionUuid")
     page.evaluate(
-        """async ([count, session]) => {
+        """async ([count, session, agentId]) => {
+            // A session starts with its first entry: with none open on the server, the phone
+            // queues its start first, as the capture screen does.
+            if (!document.getElementById('shadowing').dataset.sessionUrl) {
+                await CoachappOffline.enqueue({
+                    type: 'start', method: 'POST', url: CoachappOffline.apiUrl('apiStart'),
+                    body: {client_uuid: session, agent_id: agentId,
+                           started_at: new Date().toISOString()},
+                    session, target: session, label: 'Start',
+                });
+            }
             const url = CoachappOffline.apiUrl('apiObservations', session);
             for (let n = 0; n < count; n += 1) {
                 await CoachappOffline.enqueue({
@@ -141,7 +151,7 @@ def measure_drain(browser, url: str, app, agent_id: int, items: int) -> dict[str
                 });
             }
         }""",
-        [items, session],
+        [items, session, agent_id],
     )
     waiting = page.evaluate("async () => (await CoachappOutbox.all()).length")
     started = time.perf_counter()
