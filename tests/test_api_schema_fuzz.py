@@ -23,6 +23,10 @@ def test_the_api_keeps_to_its_schema_under_fuzzing(
 ):
     make_session(world.manager_maria, world.agent_alex)
     auth.login(world.manager_maria)
+    # The token check is on, as in production: a case that leaves the token out to break the
+    # schema must meet the 403; one that sends a token sends the real one.
+    app.config["WTF_CSRF_ENABLED"] = True
+    token = client.get("/api/session").json["csrf_token"]
     cookie = client.get_cookie("session")
     assert cookie is not None
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
@@ -42,6 +46,8 @@ def test_the_api_keeps_to_its_schema_under_fuzzing(
         # break the schema goes without one (and must meet the 401).
         if (case.cookies or {}).get("session"):
             case.cookies["session"] = cookie.value
+        if "X-CSRFToken" in (case.headers or {}):
+            case.headers["X-CSRFToken"] = token
         response = case.call()
         assert response.status_code < 500, (case.method, case.path)
         case.validate_response(response, checks=checks)

@@ -89,7 +89,8 @@ def test_every_api_write_has_a_row(app: Flask):
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/") and (rule.methods or set()) - {"GET", "HEAD", "OPTIONS"}
     }
-    assert writes == WRITES.keys()
+    # A batch answers each of its items through the very views below, with their own statuses.
+    assert writes - {"sync.batch"} == WRITES.keys()
 
 
 def snapshot() -> tuple[object, ...]:

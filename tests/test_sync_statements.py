@@ -220,12 +220,14 @@ def end(client: FlaskClient, session_uuid: str) -> tuple[Any, list[str]]:
     return answer, seen
 
 
-def test_the_end_of_a_session_is_five_statements(client: FlaskClient, session_uuid: str):
+def test_the_end_of_a_session_is_six_statements(client: FlaskClient, session_uuid: str):
     save(client, session_uuid, entry())
     answer, seen = end(client, session_uuid)
     assert answer.status_code == 200 and answer.json["session"]["ended_at"]
-    # Sign-in, session and scope, the update, its entries (for the obstacles), the commit.
-    assert len(seen) == 5, "\n".join(s[:160] for s in seen)
+    # Sign-in, session and scope, its last entry's time (a session without entries leaves no
+    # trace, and an idle one ends at its last entry), the update, its entries (for the
+    # obstacles), the commit.
+    assert len(seen) == 6, "\n".join(s[:160] for s in seen)
 
 
 def test_each_obstacle_at_the_end_is_one_lookup_and_one_insert(
@@ -235,4 +237,4 @@ def test_each_obstacle_at_the_end_is_one_lookup_and_one_insert(
     save(client, session_uuid, entry(kind="obstacle", note="No headset."))
     answer, seen = end(client, session_uuid)
     assert answer.status_code == 200
-    assert len(seen) == 5 + 2 * 2, seen
+    assert len(seen) == 6 + 2 * 2, seen
