@@ -1,10 +1,10 @@
 """Reminders by Web Push: sent for real to a local push service that checks the VAPID signature
 and decrypts the message, once a day whatever the number of runs, and never naming anyone."""
 
-import re
 import base64
 import json
 import os
+import re
 import socket
 import threading
 import time

@@ -71,7 +71,8 @@ def agent_with_most_checks_due(page: Page) -> tuple[int, int]:
 
 def first_agent(page: Page) -> int:
     """The first agent on the manager's Today."""
-    return int(page.locator("a.agent-button[data-agent-id]").first.get_attribute("data-agent-id") or 0)
+    first = page.locator("a.agent-button[data-agent-id]").first
+    return int(first.get_attribute("data-agent-id") or 0)
 
 
 def open_screen(page: Page, agent_id: int) -> None:
