@@ -145,7 +145,8 @@ async function keptPage(url) {
 async function offlinePage() {
   const cache = await caches.open(SHELL_CACHE);
   const page = await cache.match(OFFLINE_URL);
-  return page || new Response("No signal.", { status: 503, headers: { "Content-Type": "text/plain" } });
+  // The server puts the words for having no signal here, in every language of the app.
+  return page || new Response("No signal", { status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } });
 }
 
 // Network first, for at most three seconds; then the copy kept on the phone; then the offline page.

@@ -226,3 +226,10 @@ def test_the_texts_of_the_offline_code_are_rendered_for_translation(
         "one": "{count} entry waits on this phone",
         "other": "{count} entries wait on this phone",
     }
+
+
+def test_the_workers_last_words_are_in_every_language(client: FlaskClient) -> None:
+    source = client.get("/service-worker.js").get_data(as_text=True)
+    for words in ("No signal", "Sin cobertura", "Sem sinal"):
+        assert words in source
+    assert '"No signal"' not in source  # replaced by the line in every language

@@ -2,6 +2,7 @@
 service worker, the web app manifest and the offline page."""
 
 import hashlib
+import json
 import re
 import struct
 from pathlib import Path
@@ -16,12 +17,14 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from coachapp import clock, health
 from coachapp.core.assets import static_url
+from coachapp.i18n import LANGUAGES
 from coachapp.models import Role
 from coachapp.setup import checklist
 
@@ -75,6 +78,18 @@ def readyz() -> tuple[dict[str, object], int]:
 #: A static file named in the worker's source, e.g. "/static/js/outbox.js".
 STATIC_IN_WORKER = re.compile(r'"/static/([^"]+)"')
 CACHE_VERSION = re.compile(r'^(const CACHE_VERSION = ")([^"]+)(";)$', re.M)
+#: The worker's last words when not even the offline page is kept on the phone.
+NO_SIGNAL_IN_WORKER = '"No signal"'
+
+
+def no_signal_in_every_language() -> str:
+    """One worker serves everyone whatever their language, so its last-resort answer says "No
+    signal" in each of them (from the catalogues), as a JavaScript string."""
+    words = []
+    for code in LANGUAGES:
+        with force_locale(code):
+            words.append(_("No signal"))
+    return json.dumps(" · ".join(dict.fromkeys(words)), ensure_ascii=False)
 
 
 def worker_source() -> str:
@@ -82,6 +97,7 @@ def worker_source() -> str:
     shell cache named after them, so that a changed file makes a new worker that precaches it."""
     source = (Path(current_app.root_path).parent / "service-worker.js").read_text()
     source = STATIC_IN_WORKER.sub(lambda m: f'"{static_url(m.group(1))}"', source)
+    source = source.replace(NO_SIGNAL_IN_WORKER, no_signal_in_every_language())
     version = hashlib.sha256(source.encode()).hexdigest()[:8]
     return CACHE_VERSION.sub(lambda m: f"{m.group(1)}{m.group(2)}-{version}{m.group(3)}", source)
 
