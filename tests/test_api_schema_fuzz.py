@@ -19,13 +19,18 @@ EXAMPLES = 60
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_the_api_keeps_to_its_schema_under_fuzzing(
-    mode: GenerationMode, app: Flask, client: FlaskClient, auth: Auth, world: World
+    mode: GenerationMode,
+    app: Flask,
+    client: FlaskClient,
+    auth: Auth,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
 ):
     make_session(world.manager_maria, world.agent_alex)
     auth.login(world.manager_maria)
     # The token check is on, as in production: a case that leaves the token out to break the
     # schema must meet the 403; one that sends a token sends the real one.
-    app.config["WTF_CSRF_ENABLED"] = True
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     token = client.get("/api/session").json["csrf_token"]
     cookie = client.get_cookie("session")
     assert cookie is not None
