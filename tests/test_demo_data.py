@@ -9,6 +9,7 @@ from click.testing import Result
 from flask import Flask
 
 from coachapp import cli
+from coachapp.dashboard import summaries
 from coachapp.extensions import db
 from coachapp.models import (
     Behaviour,
@@ -108,6 +109,9 @@ def test_demo_data_fills_an_empty_database_and_only_once(app: Flask):
     )
     assert db.session.scalar(foreign_behaviours) == 0
     assert rows(Observation) > len(sessions)
+    # The dashboard's summary rows, computed once per item at the end, are what a rebuild gives.
+    kept = summaries.stored()
+    assert kept["counted_check"] and kept == summaries.expected()
 
     counts = table_counts()
     again = demo_data(app)

@@ -788,7 +788,7 @@ const CaptureScreen = (function () {
         // with the server's session; until then new entries follow the phone's start.
         page.sessions.add(named);
         page.session = named;
-      } else if (named && named !== rendered) {
+      } else if (named !== rendered) {
         adoptSession(rendered); // the address now names the session it shows
       } else {
         page.session = rendered;

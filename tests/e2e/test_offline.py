@@ -213,6 +213,8 @@ def start_shadowing(page: Page, agent: str) -> str:
     """Tap "Start shadowing" for `agent`; returns the session's UUID (named by the phone)."""
     start_shadowing_link(page, agent).tap()
     expect(page.get_by_role("heading", name=agent, level=1)).to_be_visible()
+    # The page's script names the session in the address (history.replaceState) once it runs.
+    expect(page).to_have_url(re.compile(r"[?&]session=[0-9a-f-]{36}"))
     match = re.search(r"[?&]session=([0-9a-f-]{36})", page.url)
     assert match, page.url
     return match.group(1)
