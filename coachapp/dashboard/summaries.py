@@ -96,35 +96,111 @@ def agents_moved(agent_ids: Iterable[int], session: so.Session | None = None) ->
 
 
 def rebuild(session: so.Session | None = None) -> None:
-    """Fill all three tables from the checks (migration, working-days change, bulk loads)."""
+    """Fill all three tables from the checks (migration, working-days change, bulk loads).
+
+    Three INSERT ... SELECT statements, so the database does the work whatever the number of
+    checks: the counted checks (each one's window from the working days, as in figures), the
+    day rows summed from those, the items' summaries from their done checks. `expected` is the
+    same in Python, row by row; tests/test_dashboard_summaries.py compares the two.
+    """
+    from coachapp.dashboard.figures import _Sql, _window
+
     session = session or db.session()
     for table in (CheckDay, CountedCheck, ItemSummary):
         session.execute(sa.delete(table))
-    ladder = _ladder(session)
-    windows = _Windows(ladder)
-    cells: dict[tuple[int, int, date], Counter[str]] = defaultdict(Counter)
-    counted: list[dict[str, Any]] = []
-    summaries: list[dict[str, Any]] = []
-    for item_id, rows in _done_checks_by_item(session, None):
-        for row in rows:
-            check = _counted(row, windows)
-            counted.append(check)
-            for key, name, n in _contributions(check):
-                cells[key][name] += n
-        summaries.append(_summary(item_id, rows))
-        if len(counted) >= CHUNK:
-            session.execute(sa.insert(CountedCheck), counted)
-            counted = []
-        if len(summaries) >= CHUNK:
-            session.execute(sa.insert(ItemSummary), summaries)
-            summaries = []
-    if counted:
-        session.execute(sa.insert(CountedCheck), counted)
-    if summaries:
-        session.execute(sa.insert(ItemSummary), summaries)
-    rows = [_cell_row(key, values) for key, values in cells.items()]
-    for start in range(0, len(rows), CHUNK):
-        session.execute(sa.insert(CheckDay), rows[start : start + CHUNK])
+    sql = _Sql(session.get_bind().dialect.name)
+    window = _window(_ladder(session), sql)
+    done = _done_checks_query([])
+    lateness = sql.days(FollowUp.observed_on, FollowUp.due_on)
+    closes = window.late + 1
+    if sql.sqlite:
+        closes_on = sa.func.date(FollowUp.due_on, "+" + sa.cast(closes, sa.String) + " days")
+    else:
+        closes_on = FollowUp.due_on + closes
+    counted = done.with_only_columns(
+        FollowUp.id, FollowUp.focus_item_id, FocusItem.agent_id, User.team_id,
+        Competency.role_profile_id, FollowUp.due_on, FollowUp.observed_on, closes_on,
+        sa.and_(lateness >= -window.early, lateness <= window.late), FollowUp.outcome,
+    ).order_by(None)  # fmt: skip
+    c = CountedCheck.__table__.c
+    session.execute(
+        sa.insert(CountedCheck).from_select(
+            [
+                "followup_id",
+                "focus_item_id",
+                "agent_id",
+                "team_id",
+                "role_profile_id",
+                "due_on",
+                "done_on",
+                "closes_on",
+                "in_window",
+                "outcome",
+            ],
+            counted,
+        )  # fmt: skip
+    )
+
+    def flag(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.case((condition, 1), else_=0)
+
+    def cell(day: Any, **values: Any) -> sa.Select:  # type: ignore[type-arg]
+        # Every count labelled: a select keeps one copy of a repeated expression.
+        counts = [sa.literal(values.get(name, 0)).label(name) if isinstance(values.get(name, 0),
+                  int) else values[name].label(name) for name in COUNTS]  # fmt: skip
+        return sa.select(c.team_id, c.role_profile_id, day.label("day"), *counts)
+
+    late = c.done_on >= c.closes_on
+    by_due = cell(c.due_on, due_done=1, due_in_window=flag(c.in_window))
+    by_done = cell(
+        c.done_on, late_done=flag(late), done=1, observed=flag(c.outcome.in_(OBSERVED)),
+        partly=flag(c.outcome == Outcome.PARTLY.value),
+        no_chance=flag(c.outcome == Outcome.NO_CHANCE.value),
+    )  # fmt: skip
+    by_close = cell(c.closes_on, late_closes=1).where(late)
+    parts = sa.union_all(
+        *(part.where(c.team_id.is_not(None)) for part in (by_due, by_done, by_close))
+    )
+    cells = parts.subquery()
+    sums = [sa.func.sum(column) for column in list(cells.c)[3:]]
+    session.execute(
+        sa.insert(CheckDay).from_select(
+            ["team_id", "role_profile_id", "day", *COUNTS],
+            sa.select(*list(cells.c)[:3], *sums).group_by(*list(cells.c)[:3]),
+        )
+    )
+    t = sql.days(FollowUp.observed_on, FocusItem.opened_on)
+    observed = FollowUp.outcome.in_(OBSERVED)
+    digit = sa.case(*((FollowUp.outcome == value, n) for value, n in OUTCOME_DIGITS.items()))
+    key = sa.cast(t, sa.BigInteger) * 10_000_000 + FollowUp.sequence * 10 + digit
+    slipped = FollowUp.outcome == Outcome.SLIPPED.value
+    summary = (
+        done.with_only_columns(
+            FollowUp.focus_item_id,
+            sa.func.min(sa.case((sa.and_(observed, t > 0), t))),
+            sa.func.min(sa.case((sa.and_(slipped, t > 0), t))),
+            sa.func.max(sa.case((sa.and_(observed, t > 0), t))),
+            sa.func.max(sa.case((sa.and_(observed, t.between(S56_START, S56_END)), key))),
+            sa.func.max(t),
+            sa.func.sum(flag(slipped)),
+        )
+        .order_by(None)
+        .group_by(FollowUp.focus_item_id)
+    )
+    session.execute(
+        sa.insert(ItemSummary).from_select(
+            [
+                "focus_item_id",
+                "first_observed",
+                "first_slip",
+                "last_observed",
+                "s56_key",
+                "last_done",
+                "slips",
+            ],
+            summary,
+        )  # fmt: skip
+    )
 
 
 def expected(session: so.Session | None = None) -> dict[str, set[tuple[Any, ...]]]:
