@@ -78,12 +78,21 @@ def backend_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 
 @pytest.fixture(scope="session")
-def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    """The demo organisation as `flask demo` serves it, on its own SQLite file, loaded once for
-    the run (it takes seconds): the browser tests serve it, the HTML validity check reads it."""
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo organisation in an SQLite file that no app serves, loaded once for the run (it
+    takes seconds): each demo server of the run works on a copy of it."""
+    from tests.e2e.harness import demo_database as load
+
+    return load(tmp_path_factory.mktemp("demo-loaded") / "coachapp.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Flask:
+    """The demo organisation as `flask demo` serves it, on its own SQLite file (a copy of
+    demo_database): the browser tests serve it, the HTML validity check reads it."""
     from tests.e2e.harness import demo_app
 
-    return demo_app(tmp_path_factory.mktemp("demo") / "coachapp.sqlite3")
+    return demo_app(tmp_path_factory.mktemp("demo") / "coachapp.sqlite3", copy_of=demo_database)
 
 
 @pytest.fixture

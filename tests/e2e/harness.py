@@ -4,6 +4,7 @@ import json
 import logging
 import re
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -47,24 +48,44 @@ PHONE = {
 }
 
 
-def demo_app(database_path: Path) -> Flask:
-    """The app as `flask demo` runs it, on its own SQLite file, with the demo organisation."""
-    app = create_app(
-        {
-            "SECRET_KEY": "e2e-secret-key-not-for-production",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}",
-            "DEMO_MODE": True,
-            "HTTPS": False,
-            "TRUSTED_PROXIES": 0,
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
+def _demo_config(database_path: Path) -> dict[str, object]:
+    return {
+        "SECRET_KEY": "e2e-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}",
+        "DEMO_MODE": True,
+        "HTTPS": False,
+        "TRUSTED_PROXIES": 0,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+def demo_database(database_path: Path) -> Path:
+    """An SQLite file as `flask demo` fills it (migrated, the demo organisation loaded), closed:
+    loading takes seconds, so a run loads it once and gives each demo server a copy."""
+    app = create_app(_demo_config(database_path))
     with app.app_context():
         with _logging_kept():
             init_database()
         demo_data.load()
         db.session.remove()
-    return app
+        db.engine.dispose()
+    return database_path
+
+
+def demo_app(database_path: Path, *, copy_of: Path | None = None) -> Flask:
+    """The app as `flask demo` runs it, on its own SQLite file, with the demo organisation: a copy
+    of `copy_of` (made by demo_database), or loaded into a new file when there is none."""
+    if copy_of is None:
+        demo_database(database_path)
+    else:
+        # SQLite's online backup: a consistent copy of the file, whatever its journal holds.
+        source, target = sqlite3.connect(copy_of), sqlite3.connect(database_path)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+    return create_app(_demo_config(database_path))
 
 
 @contextmanager

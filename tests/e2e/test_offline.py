@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -137,8 +138,9 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    app = demo_app(tmp_path_factory.mktemp("offline") / "coachapp.sqlite3")
+def server(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Iterator[Server]:
+    # A copy of the run's demo organisation, untouched by the other browser tests.
+    app = demo_app(tmp_path_factory.mktemp("offline") / "coachapp.sqlite3", copy_of=demo_database)
     # Rate limits live in one store for the whole test run: these sign-ins count on their own, not
     # against the ten a minute the other browser tests share.
     app.config["SIGNIN_RATE_LIMIT"] = "600/minute"
