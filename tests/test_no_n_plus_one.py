@@ -54,8 +54,14 @@ def grow(world: World, rows: int, now: datetime) -> None:
             for n in range(rows)
         ],
     )
+    # Every read below is ordered: without ORDER BY, PostgreSQL returns rows in their order on
+    # disk, which the deletes of earlier tests reshuffle (Alex once got no item at 10 rows).
     behaviour_ids = list(
-        db.session.scalars(sa.select(Behaviour.id).where(Behaviour.competency_id == competency.id))
+        db.session.scalars(
+            sa.select(Behaviour.id)
+            .where(Behaviour.competency_id == competency.id)
+            .order_by(Behaviour.id)
+        )
     )
     sessions = [
         {
@@ -71,9 +77,9 @@ def grow(world: World, rows: int, now: datetime) -> None:
     db.session.execute(sa.insert(ShadowSession), sessions)
     session_ids = list(
         db.session.scalars(
-            sa.select(ShadowSession.id).where(
-                ShadowSession.client_uuid.in_([s["client_uuid"] for s in sessions])
-            )
+            sa.select(ShadowSession.id)
+            .where(ShadowSession.client_uuid.in_([s["client_uuid"] for s in sessions]))
+            .order_by(ShadowSession.id)
         )
     )
     observations = [
@@ -94,7 +100,13 @@ def grow(world: World, rows: int, now: datetime) -> None:
     db.session.execute(sa.insert(Observation), observations)
     agents = list(
         db.session.scalars(
-            sa.select(User.id).where(User.role == Role.AGENT, User.team_id == world.team_a.id)
+            sa.select(User.id)
+            .where(
+                User.role == Role.AGENT,
+                User.team_id == world.team_a.id,
+                User.id != world.agent_alex.id,
+            )
+            .order_by(User.id)
         )
     )
     taken = {
@@ -103,7 +115,9 @@ def grow(world: World, rows: int, now: datetime) -> None:
             sa.select(FocusItem.agent_id, FocusItem.behaviour_id)
         )
     }
-    pairs = [
+    # Alex, whose log and shadowing screen are measured, gets an item (and a check due) on every
+    # behaviour added here; `rows` more go to the team's other agents, for Today.
+    pairs = [(world.agent_alex.id, behaviour) for behaviour in behaviour_ids[-rows:]] + [
         (agent, behaviour)
         for agent in agents
         for behaviour in behaviour_ids[:2]

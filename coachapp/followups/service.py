@@ -358,7 +358,9 @@ def due_checks(
                 so.joinedload(FocusItem.behaviour),
                 so.joinedload(FocusItem.opening_observation),
                 so.undefer(FocusItem.latest_check_note),
-            )
+            ),
+            # The shadowing screen shows the agent's self-check beside each check.
+            so.joinedload(FollowUp.self_check),
         )
         .order_by(FollowUp.due_on, FollowUp.id)
         .limit(limit)
