@@ -11,9 +11,13 @@ Exactly the figures of coachapp.metrics, from the same definitions:
   copy that could go stale when the organisation changes its working days.
 - Escalations read the item's lapse count (FocusItem.lapses, one per slip) and its checks done
   after the previous period, for how it stood then.
-- Kaplan-Meier (R28, the curve) and S56 read per item only its first observed day, first slip,
-  last observed day and latest outcome on days 49..70: SQL groups those per item, Python runs
-  metrics.relapse_of / curve_of / sustained_of over them.
+- Kaplan-Meier (R28, the curve), S56, time to graduation and the lapses read per item only its
+  summary row (first observed day, first slip, last observed day, latest outcome on days
+  49..70, closing day, slips) and its age: SQL groups the items by what each figure reads of
+  them (R28: its time up to day 28; the curve: up to day 112; graduation: its closing day or
+  age), and Python runs metrics.relapse_of / curve_of / sustained_of / time_to_graduation /
+  lapses over one representative per group, repeated: a few thousand rows for a year, not one
+  per item.
 
 tests/test_dashboard_figures.py checks every figure against coachapp.metrics over the full
 records on both backends.
@@ -22,6 +26,7 @@ records on both backends.
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import chain, repeat
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -59,6 +64,8 @@ OBSERVED = tuple(o.value for o in metrics.OBSERVED)
 WEEKS = 6
 #: S56's window, as metrics.sustained_at's defaults.
 S56_START, S56_END = 49, 70
+#: Time to graduation's "closed by day" (metrics.time_to_graduation's default).
+BY_DAY = 140
 _OUTCOME_DIGITS = {Outcome.SUSTAINED.value: 1, Outcome.PARTLY.value: 2, Outcome.SLIPPED.value: 3}
 _DIGIT_OUTCOMES = {digit: Outcome(value) for value, digit in _OUTCOME_DIGITS.items()}
 
@@ -193,13 +200,12 @@ def figures(viewer: User, filters: Filters, options: Options, periods: Periods,
         total.add(sums)
     now = _on_time(total.now_counted, total.now_on_time, total.backlog, overdue_days)
     before = _on_time(total.before_counted, total.before_on_time, 0, [])
-    current = [i for i in items if periods.start <= i.opened_on <= periods.end]
-    previous = [i for i in items if periods.previous_start <= i.opened_on <= periods.previous_end]
-    r28 = metrics.relapse_of(i.slip for i in current)
-    r28_before = metrics.relapse_of(i.slip for i in previous)
-    s56 = metrics.sustained_of(((i.opened_on, i.late) for i in current), as_of=periods.end)
-    s56_before = metrics.sustained_of(((i.opened_on, i.late) for i in previous),
-                                      as_of=periods.end)  # fmt: skip
+    current, previous = items.relapse[1], items.relapse[0]
+    r28 = metrics.relapse_of((i.slip for i in _repeat(current)), R28_DAYS)
+    r28_before = metrics.relapse_of((i.slip for i in _repeat(previous)), R28_DAYS)
+    s56 = metrics.sustained_of(_repeat(items.sustained[1]), as_of=periods.end, end=S56_END)
+    s56_before = metrics.sustained_of(_repeat(items.sustained[0]), as_of=periods.end,
+                                      end=S56_END)  # fmt: skip
     tiles = [
         Tile("on_time", _l("Follow-ups on time"), now.value, before.value, now.counted,
              before.counted, True),
@@ -214,8 +220,10 @@ def figures(viewer: User, filters: Filters, options: Options, periods: Periods,
         Tile("obstacles", _l("Obstacles waiting"), waiting, None, None, None, False),
     ]  # fmt: skip
     more = More(
-        graduation=metrics.time_to_graduation(current, as_of=periods.end),
-        lapses=metrics.lapses(current),
+        graduation=metrics.time_to_graduation(
+            _repeat(items.graduation), as_of=periods.end, by_day=BY_DAY
+        ),
+        lapses=metrics.lapses(_repeat(items.lapses)),
         outcomes=metrics.OutcomeRates(
             done=total.done,
             observed=total.observed,
@@ -228,7 +236,7 @@ def figures(viewer: User, filters: Filters, options: Options, periods: Periods,
     )
     return Figures(
         tiles=tiles,
-        curve=metrics.curve_of((i.slip for i in current), horizon=112),
+        curve=metrics.curve_of(_repeat(items.curve), horizon=HORIZON),
         by_manager=_on_time_rows(teams, options, "manager"),
         by_team=_on_time_rows(teams, options, "team"),
         by_competency=_relapse_rows(current, options, "competency"),
@@ -563,15 +571,17 @@ def _load(teams: dict[int | None, _Sums], options: Options, today: date) -> metr
 
 
 class _Recent(NamedTuple):
-    """An item opened in the two periods, as its figures read it (a metrics.ItemSpan)."""
+    """What a relapse figure reads of an item opened in the two periods."""
 
-    id: int
     behaviour_id: int
     competency_id: int
-    opened_on: date
     slip: SlipTime | None
-    #: The latest observed outcome on days 49..70.
-    late: Outcome | None
+
+
+class _Span(NamedTuple):
+    """What time to graduation and the lapse counts read of an item (a metrics.ItemSpan)."""
+
+    opened_on: date
     closed_on: date | None
     lapses: int
 
@@ -580,25 +590,56 @@ class _Recent(NamedTuple):
         return self.lapses >= scheduling.ESCALATION_LAPSES
 
 
-def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -> list[_Recent]:
-    """The items opened since the previous period began, one row each with what their figures
-    read of their checks: their summary row (coachapp.dashboard.summaries), kept as checks are
-    recorded (none for an item without a done check)."""
+@dataclass
+class _Items:
+    """The items opened in the two periods, as (representative, how many) pairs: items that
+    every figure reading that part sees alike are one SQL group, so the figures of
+    coachapp.metrics over the pairs repeated are those over the items themselves."""
+
+    #: By period (1: current, 0: previous): R28 per behaviour and competency and in all.
+    relapse: dict[int, list[tuple[_Recent, int]]]
+    #: The current period's times to the first slip, up to the curve's horizon.
+    curve: list[tuple[SlipTime | None, int]]
+    #: By period: (opened_on, latest outcome on days 49..70) of the items old enough for S56.
+    sustained: dict[int, list[tuple[tuple[date, Outcome | None], int]]]
+    graduation: list[tuple[_Span, int]]
+    lapses: list[tuple[_Span, int]]
+
+
+def _repeat(pairs: "list[tuple[Any, int]]") -> Any:
+    return chain.from_iterable(repeat(value, count) for value, count in pairs)
+
+
+#: R28's days and the curve's horizon: later times count alike (at risk then censored).
+R28_DAYS, HORIZON = 28, 112
+
+
+def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -> _Items:
+    """The items opened since the previous period began, grouped in SQL by what each figure
+    reads of them: their summary row (coachapp.dashboard.summaries), kept as checks are
+    recorded (none for an item without a done check). One statement; its rows do not grow
+    with the items (at most a few hundred per behaviour and part)."""
     summary = ItemSummary
+    age = -sql.days_since(FocusItem.opened_on, periods.end)
+    time = sa.func.coalesce(summary.first_slip, summary.last_observed)
+    event = sa.case((summary.first_slip.is_not(None), 1), else_=0)
+    slips = sa.func.coalesce(summary.slips, 0)
+    closed = sa.and_(FocusItem.status == scheduling.CLOSED, summary.last_done.is_not(None))
     query = (
         sa.select(
-            FocusItem.id,
-            FocusItem.behaviour_id,
-            Behaviour.competency_id,
-            sa.type_coerce(FocusItem.opened_on, sa.String),
-            FocusItem.status,
-            FocusItem.lapses,
-            summary.first_observed,
-            summary.first_slip,
-            summary.last_observed,
-            summary.s56_key,
-            summary.last_done,
-            sa.func.coalesce(summary.slips, 0),
+            sa.case(
+                (FocusItem.opened_on >= sql.day(periods.start), 1),
+                (FocusItem.opened_on <= sql.day(periods.previous_end), 0),
+            ).label("current"),
+            FocusItem.behaviour_id.label("behaviour_id"),
+            Behaviour.competency_id.label("competency_id"),
+            age.label("age"),
+            summary.first_observed.label("first"),
+            time.label("time"),
+            event.label("event"),
+            (summary.s56_key % 10).label("digit"),
+            sa.case((closed, summary.last_done)).label("closed"),
+            sa.case((FocusItem.lapses >= slips, FocusItem.lapses), else_=slips).label("lapses"),
         )
         .select_from(FocusItem)
         .join(summary, summary.focus_item_id == FocusItem.id, isouter=True)
@@ -611,48 +652,95 @@ def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -
         *_scope(viewer, filters),
         FocusItem.opened_on.between(sql.day(periods.previous_start), sql.day(periods.end)),
     )
-    rows = _rows(query)
-    items = []
-    closed = scheduling.CLOSED
-    for (item_id, behaviour_id, competency_id, opened, status, lapses, first, first_slip,
-         last, key, last_done, slips) in rows:  # fmt: skip
-        # Read as text on SQLite (parsed here, faster), as a date on PostgreSQL.
-        opened_on = opened if isinstance(opened, date) else date.fromisoformat(opened)
-        if first is None:
-            slip = None
-        elif first_slip is not None:
-            slip = SlipTime(first, first_slip, True)
+    i = query.cte("items").prefix_with("MATERIALIZED").c
+    none = sa.literal(None, sa.Integer)
+
+    def part(number: int, *keys: Any) -> sa.Select:  # type: ignore[type-arg]
+        keys = keys + (none,) * (5 - len(keys))
+        return sa.select(sa.literal(number), *keys, sa.func.count())
+
+    def capped(days: int, value: Any, beyond: Any) -> Any:
+        return sa.case((i.time > days, beyond), else_=value)
+
+    # R28: an item first observed after day 28 is not re-observed (code -2), one never
+    # observed after day 0 neither (code -1); times after day 28 are at risk alike (29).
+    relapse_time = sa.case(
+        (i.first.is_(None), -1), (i.first > R28_DAYS, -2), else_=capped(R28_DAYS, i.time, 29)
+    )
+    relapse_event = sa.case((i.first <= R28_DAYS, capped(R28_DAYS, i.event, 0)))
+    relapse = part(0, i.current, i.behaviour_id, i.competency_id, relapse_time, relapse_event)
+    # The curve: times after its horizon are censored there (113 stands for any of them).
+    curve_time = sa.case((i.first.is_(None), -1), else_=capped(HORIZON, i.time, HORIZON + 1))
+    curve_event = sa.case((i.first.is_not(None), capped(HORIZON, i.event, 0)))
+    curve = part(1, i.current, curve_time, curve_event).where(i.current == 1)
+    sustained = part(2, i.current, i.digit).where(i.age >= S56_END)
+    # Graduation: closed by today (closing day, from opening), else open at its age; and
+    # whether old enough for the share closed by day 140 (which reads the closing day then).
+    closed_by_today = sa.and_(i.closed.is_not(None), i.closed <= i.age)
+    graduation = part(
+        3,
+        i.current,
+        sa.case((closed_by_today, 1), else_=0),
+        sa.case((closed_by_today, i.closed), else_=i.age),
+        sa.case((i.age >= BY_DAY, 1), else_=0),
+    ).where(i.current == 1)
+    lapses = part(4, i.current, i.lapses, sa.case((i.closed.is_not(None), 1), else_=0)).where(
+        i.current == 1
+    )
+    parts = [
+        relapse.group_by(*relapse.selected_columns[1:6]),
+        curve.group_by(*curve.selected_columns[1:4]),
+        sustained.group_by(*sustained.selected_columns[1:3]),
+        graduation.group_by(*graduation.selected_columns[1:5]),
+        lapses.group_by(*lapses.selected_columns[1:4]),
+    ]
+    end = periods.end
+    items = _Items(relapse={0: [], 1: []}, curve=[], sustained={0: [], 1: []}, graduation=[],
+                   lapses=[])  # fmt: skip
+    for number, current, a, b, c, d, count in _rows(sa.union_all(*parts)):
+        if current is None:
+            continue
+        if number == 0:
+            slip = _slip(c, d, far=SlipTime(R28_DAYS + 1, R28_DAYS + 1, False))
+            items.relapse[current].append((_Recent(a, b, slip), count))
+        elif number == 1:
+            items.curve.append((_slip(a, b), count))
+        elif number == 2:
+            outcome = None if a is None else _DIGIT_OUTCOMES[a]
+            items.sustained[current].append(((end - timedelta(days=S56_END), outcome), count))
+        elif number == 3:
+            if a:  # closed by today, b days after opening: old enough or not as it was
+                opened = end - timedelta(days=max(b, BY_DAY) if c else max(b, 0))
+                span = _Span(opened, opened + timedelta(days=b), 0)
+            else:  # open today (or closed later, after day 140 when old enough), b days old
+                span = _Span(end - timedelta(days=b), None, 0)
+            items.graduation.append((span, count))
         else:
-            slip = SlipTime(first, last, False)
-        items.append(
-            _Recent(
-                item_id,
-                behaviour_id,
-                competency_id,
-                opened_on,
-                slip,
-                None if key is None else _DIGIT_OUTCOMES[key % 10],
-                opened_on + timedelta(days=last_done)
-                if status == closed and last_done is not None
-                else None,
-                max(lapses, slips),
-            )
-        )
+            items.lapses.append((_Span(end, end if b else None, a), count))
     return items
 
 
-def _relapse_rows(items: list[_Recent], options: Options, by: str) -> list[Row]:
+def _slip(time: int, event: int | None, far: SlipTime | None = None) -> SlipTime | None:
+    """A group's SlipTime: -1 never observed after day 0, -2 first observed after day 28."""
+    if time == -1:
+        return None
+    if time == -2:
+        return far
+    return SlipTime(1, time, bool(event))
+
+
+def _relapse_rows(items: list[tuple[_Recent, int]], options: Options, by: str) -> list[Row]:
     """R28 per behaviour or competency, for the items opened in the period."""
     attribute = "behaviour_id" if by == "behaviour" else "competency_id"
     groups = options.behaviours if by == "behaviour" else options.competencies
-    grouped: dict[int, list[SlipTime | None]] = defaultdict(list)
-    for item in items:
-        grouped[getattr(item, attribute)].append(item.slip)
+    grouped: dict[int, list[tuple[SlipTime | None, int]]] = defaultdict(list)
+    for item, count in items:
+        grouped[getattr(item, attribute)].append((item.slip, count))
     rows = []
     for group in groups:
         if group.id not in grouped:
             continue
-        result = metrics.relapse_of(grouped[group.id])
+        result = metrics.relapse_of(_repeat(grouped[group.id]), R28_DAYS)
         rows.append(Row(group.id, group.name, result.value, result.included,
                         str(result.not_reobserved)))  # fmt: skip
     return rows
