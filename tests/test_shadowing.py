@@ -3,6 +3,7 @@
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -769,22 +770,28 @@ def test_simultaneous_double_submission_stores_one_entry(
     data = entry(kind="strength", note="Sent twice at once")
     url = add_url(shadow)
 
-    # Hold both requests right after their "already stored?" look-up, so both insert.
-    both_looked = threading.Barrier(2, timeout=10)
-    looked_up = threading.local()
-    lookup = service._observation_by_uuid
-
+    # Hold both requests right before their insert, so both try it.
+    both_ready = threading.Barrier(2, timeout=10)
+    held = threading.local()
+    insert, lookup = service.insert_new, service._observation_by_uuid
+    inserted: list[int | None] = []
     lookups: list[Observation | None] = []
 
-    def lookup_then_wait(author_id: int, client_uuid: uuid.UUID) -> Observation | None:
+    def wait_then_insert(*args: Any, **kwargs: Any) -> int | None:
+        if not getattr(held, "once", False):
+            held.once = True
+            both_ready.wait()
+        new_id = insert(*args, **kwargs)
+        inserted.append(new_id)
+        return new_id
+
+    def looked_up(author_id: int, client_uuid: uuid.UUID) -> Observation | None:
         found = lookup(author_id, client_uuid)
         lookups.append(found)
-        if not getattr(looked_up, "once", False):
-            looked_up.once = True
-            both_looked.wait()
         return found
 
-    monkeypatch.setattr(service, "_observation_by_uuid", lookup_then_wait)
+    monkeypatch.setattr(service, "insert_new", wait_then_insert)
+    monkeypatch.setattr(service, "_observation_by_uuid", looked_up)
     statuses: list[int] = []
 
     def post(each: FlaskClient) -> None:
@@ -798,8 +805,9 @@ def test_simultaneous_double_submission_stores_one_entry(
 
     assert statuses == [303, 303]
     assert count(Observation) == 1
-    # Both found nothing, and the loser found the winner's row after its insert was refused.
-    assert [found is None for found in lookups] == [True, True, False]
+    # One insert stored the row; the other stored nothing and the loser found the winner's row.
+    assert sorted(new_id is None for new_id in inserted) == [False, True]
+    assert [found is None for found in lookups] == [False]
 
 
 # --- the phone's clock -------------------------------------------------------------------

@@ -185,7 +185,7 @@ def test_a_batch_holds_at_most_a_hundred_items(client: FlaskClient, maria: User,
 def test_a_server_error_stops_the_batch_where_it_happened(
     app: Flask, client: FlaskClient, maria: User, world: World, monkeypatch: pytest.MonkeyPatch
 ):
-    from coachapp.sync import service
+    from coachapp.shadowing import service
 
     session = make_session(world.manager_maria, world.agent_alex)
     url = f"/api/sessions/{session.client_uuid}/observations"

@@ -13,13 +13,15 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coachapp.errors import SessionEnded
 from coachapp.extensions import db
 from coachapp.followups.service import apply_correction, current_ladder, withdraw_correction
 from coachapp.models import Observation, ObservationKind, ShadowSession, SuggestionKind, User
 from coachapp.scope import visible_agents
-from coachapp.unit_of_work import insert_once
+from coachapp.unit_of_work import insert_new
 from coachapp.voice.service import raise_suggestion
 
 
@@ -119,29 +121,74 @@ def record_observation(
     occurred_at: datetime,
     now: datetime,
 ) -> tuple[Observation, bool]:
-    """Add an entry to an open session; returns (observation, created). A replay creates nothing."""
-    existing = _observation_by_uuid(author.id, client_uuid)
-    if existing is not None:
-        return existing, False
+    """Add an entry to an open session; returns (observation, created). A replay creates nothing,
+    and answers with the first one even once its session has ended."""
     if not session.is_open:
+        existing = _observation_by_uuid(author.id, client_uuid)
+        if existing is not None:
+            return existing, False
         raise SessionEnded()
-    observation = Observation(
-        session_id=session.id,
-        author_id=author.id,
-        agent_id=session.agent_id,
-        kind=entry.kind,
-        behaviour_id=entry.behaviour_id,
-        note=entry.note,
-        coached=entry.coached if entry.kind == ObservationKind.CORRECTION else "",
+    observation = record_observation_once(
+        session=session,
+        author=author,
+        entry=entry,
         client_uuid=client_uuid,
         occurred_at=occurred_at,
-        recorded_at=now,
+        now=now,
     )
-    stored = insert_once(observation, lambda: _observation_by_uuid(author.id, client_uuid))
-    created = stored is observation
-    if created:
-        apply_correction(stored, current_ladder())
-    return stored, created
+    if observation is None:
+        replayed = _observation_by_uuid(author.id, client_uuid)
+        assert replayed is not None  # the insert met its row
+        return replayed, False
+    return observation, True
+
+
+def record_observation_once(
+    *,
+    session: ShadowSession,
+    author: User,
+    entry: ObservationInput,
+    client_uuid: uuid.UUID,
+    occurred_at: datetime,
+    now: datetime,
+) -> Observation | None:
+    """Add an entry to an open session in one INSERT that cannot store it twice; None when the
+    author already stored an entry with that UUID (the caller answers with that one).
+
+    The one write of every save, the screen's and the phone's: the replay check is the insert
+    itself, and a correction takes its ladder step in the same unit of work.
+    """
+    values = {
+        "session_id": session.id,
+        "author_id": author.id,
+        "agent_id": session.agent_id,
+        "kind": entry.kind,
+        "behaviour_id": entry.behaviour_id,
+        "note": entry.note,
+        "coached": entry.coached if entry.kind == ObservationKind.CORRECTION else "",
+        "client_uuid": client_uuid,
+        "occurred_at": occurred_at,
+        "recorded_at": now,
+        "updated_at": None,
+    }
+    new_id = insert_new(Observation, values, unique=["author_id", "client_uuid"])
+    if new_id is None:
+        return None
+    # The row is known whole: the object joins the session as loaded, without reading it back.
+    observation = Observation(id=new_id, **values)
+    # A new id can only be held by an object of a rolled-back transaction (SQLite gives a
+    # rolled-back id again): that one is gone from the database, so it goes from the session.
+    stale = db.session.identity_map.get(
+        sa.inspect(Observation).identity_key_from_primary_key((new_id,))
+    )
+    if stale is not None:
+        db.session.expunge(stale)
+    make_transient_to_detached(observation)
+    db.session.add(observation)
+    set_committed_value(observation, "session", session)
+    if entry.kind == ObservationKind.CORRECTION and entry.behaviour_id is not None:
+        apply_correction(observation, current_ladder())
+    return observation
 
 
 def update_observation(

@@ -9,18 +9,13 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import MultiDict
 
 from coachapp.bodies import storable
 from coachapp.errors import DomainError
 from coachapp.extensions import db
-from coachapp.followups.service import apply_correction, current_ladder
-from coachapp.models import Observation, ObservationKind, ShadowSession, User
+from coachapp.models import Observation, User
 from coachapp.shadowing.forms import FUTURE_TOLERANCE, parse_phone_time
-from coachapp.shadowing.service import ObservationInput
-from coachapp.unit_of_work import insert_new
 
 #: Before this, a phone's date is a wrong clock, not an entry.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -114,55 +109,6 @@ def first_error(errors: dict[str, list[str]]) -> Invalid:
 def _storable(text: str) -> bool:
     # PostgreSQL refuses NUL in text, and no database stores a lone surrogate.
     return storable(text)
-
-
-def record_observation_once(
-    *,
-    session: ShadowSession,
-    author: User,
-    entry: ObservationInput,
-    client_uuid: uuid.UUID,
-    occurred_at: datetime,
-    now: datetime,
-) -> Observation | None:
-    """Add an entry to an open session in one INSERT that cannot store it twice; None when the
-    author already stored an entry with that UUID (the caller answers with that one).
-
-    The same rules as coachapp.shadowing.service.record_observation, written for the phone's
-    replays: the replay check is the insert itself, and a correction takes its ladder step in the
-    same unit of work.
-    """
-    values = {
-        "session_id": session.id,
-        "author_id": author.id,
-        "agent_id": session.agent_id,
-        "kind": entry.kind,
-        "behaviour_id": entry.behaviour_id,
-        "note": entry.note,
-        "coached": entry.coached if entry.kind == ObservationKind.CORRECTION else "",
-        "client_uuid": client_uuid,
-        "occurred_at": occurred_at,
-        "recorded_at": now,
-        "updated_at": None,
-    }
-    new_id = insert_new(Observation, values, unique=["author_id", "client_uuid"])
-    if new_id is None:
-        return None
-    # The row is known whole: the object joins the session as loaded, without reading it back.
-    observation = Observation(id=new_id, **values)
-    # A new id can only be held by an object of a rolled-back transaction (SQLite gives a
-    # rolled-back id again): that one is gone from the database, so it goes from the session.
-    stale = db.session.identity_map.get(
-        sa.inspect(Observation).identity_key_from_primary_key((new_id,))
-    )
-    if stale is not None:
-        db.session.expunge(stale)
-    make_transient_to_detached(observation)
-    db.session.add(observation)
-    set_committed_value(observation, "session", session)
-    if entry.kind == ObservationKind.CORRECTION and entry.behaviour_id is not None:
-        apply_correction(observation, current_ladder())
-    return observation
 
 
 def observation_by_uuid(author: User, client_uuid: uuid.UUID) -> Observation | None:

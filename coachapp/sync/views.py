@@ -33,6 +33,7 @@ from coachapp.scope import (
 )
 from coachapp.shadowing import service as shadowing
 from coachapp.shadowing.forms import EndSessionForm, ObservationForm, behaviour_ids_allowed
+from coachapp.shadowing.service import record_observation_once
 from coachapp.sync import openapi
 from coachapp.sync.service import (
     Field,
@@ -42,7 +43,6 @@ from coachapp.sync.service import (
     parse_uuid,
     phone_time,
     read_object,
-    record_observation_once,
     user_tag,
 )
 from coachapp.unit_of_work import commits
