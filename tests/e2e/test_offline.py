@@ -75,6 +75,8 @@ class CrashAfterStoring:
         self.writes = 0
         self.on_crash = lambda: None
         self.dead: object = None
+        #: (path, status) of every request that reached the server (the network, not a cache).
+        self.asked: list[tuple[str, int]] = []
         sa.event.listen(sa.orm.Session, "after_commit", self._stored)
         sa.event.listen(sa.engine.Engine, "before_cursor_execute", self._dead)
 
@@ -102,7 +104,11 @@ class CrashAfterStoring:
             raise ConnectionAbortedError("the server died after storing the write")
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
-        return self.app(environ, start_response)
+        def answer(status: str, *args):  # type: ignore[no-untyped-def]
+            self.asked.append((environ["PATH_INFO"], int(status.split()[0])))
+            return start_response(status, *args)
+
+        return self.app(environ, answer)
 
 
 class Server:
@@ -353,6 +359,67 @@ def test_installable_manifest_icons_and_a_worker_in_control(phone: Page, context
     assert scope.endswith("/service-worker.js")
     wait_until_kept(phone, "/today")
     screenshot(phone, "installable-today")
+
+
+#: The app shell: what the worker's install keeps (styles, scripts, icons, offline page, manifest).
+SHELL_FILE = re.compile(r"^/static/|^/offline$|^/manifest\.webmanifest$")
+
+
+def static_path(page: Page, name: str) -> str:
+    """The hashed path of a script the page loads, e.g. /static/js/outbox.0123456789ab.js."""
+    stem = name.removesuffix(".js")
+    path = page.evaluate(
+        "(stem) => [...document.scripts].map((s) => new URL(s.src, location).pathname)"
+        ".find((p) => p.startsWith(`/static/js/${stem}.`))",
+        stem,
+    )
+    assert path, f"the page loads no {name}"
+    return path
+
+
+def test_the_first_visit_and_the_install_fetch_each_shell_file_once(
+    context: BrowserContext, server: Server
+):
+    # Who asked, as the browser saw it: the page, or the worker (its install's precache).
+    askers: dict[str, set[str]] = {}
+    context.on(
+        "request",
+        lambda request: askers.setdefault(request.url.removeprefix(server.url), set()).add(
+            "worker" if request.service_worker else "page"
+        ),
+    )
+    server.wsgi.asked.clear()
+    page = context.new_page()
+    sign_in_from_demo_list(page, MANAGER)
+    expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
+    assert steady_poll(page, "navigator.serviceWorker.controller !== null", bool, 20)
+    wait_until_kept(page, "/today")
+
+    shell = [(path, status) for path, status in server.wsgi.asked if SHELL_FILE.search(path)]
+    bodies = [path for path, status in shell if status != 304]
+    twice = {path: bodies.count(path) for path in set(bodies) if bodies.count(path) > 1}
+    assert not twice, f"downloaded more than once: {twice} (asked by {askers})"
+    # Asked again, only the worker's imported script, as a 304 without a body: Chromium checks a
+    # new registration's importScripts with the server whatever the file's cache headers say.
+    revalidated = [path for path, status in shell if status == 304]
+    assert revalidated in ([], [static_path(page, "outbox.js")]), revalidated
+    shell = [path for path, _status in shell]
+    # The install kept the whole shell, each file fetched once: by the page or by the worker.
+    kept = page.evaluate("""async () => {
+        const name = (await caches.keys()).find((name) => name.endsWith('-shell'));
+        return (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
+    }""")
+    assert {"/offline", "/manifest.webmanifest"} <= set(kept)
+    assert set(kept) <= set(shell), f"kept without being fetched: {set(kept) - set(shell)}"
+    assert any(path.endswith(".css") for path in kept) and any(".js" in path for path in kept)
+
+    server.wsgi.asked.clear()
+    page.reload()
+    expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    again = [path for path, _status in server.wsgi.asked if path.startswith("/static/")]
+    assert not again, f"static files fetched again on a repeat visit: {again}"
+    screenshot(page, "shell-fetched-once-today")
 
 
 IPHONE_SAFARI = (
