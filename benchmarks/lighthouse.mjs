@@ -18,7 +18,7 @@ try {
     onlyCategories: ["performance", "accessibility", "best-practices", "seo"],
     extraHeaders: cookie ? { Cookie: cookie } : undefined,
   });
-  const { categories, audits, finalDisplayedUrl } = result.lhr;
+  const { categories, audits, finalDisplayedUrl, runtimeError, runWarnings } = result.lhr;
   const scores = Object.fromEntries(
     Object.entries(categories).map(([name, category]) => [name, Math.round(category.score * 100)]),
   );
@@ -30,7 +30,12 @@ try {
       (id) => [id, audits[id] && audits[id].displayValue],
     ),
   );
-  console.log(JSON.stringify({ url: finalDisplayedUrl, scores, metrics, failing }));
+  // A run that could not measure (no paint, a navigation during the run) says why.
+  // What moved, when the layout shifted: the elements Lighthouse names, with their share.
+  const shifts = ((audits["layout-shifts"] && audits["layout-shifts"].details && audits["layout-shifts"].details.items) || [])
+    .map((item) => `${(item.score || 0).toFixed(3)} ${item.node && (item.node.selector || item.node.snippet)}`);
+  const problems = [...(runtimeError ? [runtimeError.message] : []), ...(runWarnings || [])];
+  console.log(JSON.stringify({ url: finalDisplayedUrl, scores, metrics, failing, shifts, problems }));
 } finally {
   await chrome.kill();
 }
