@@ -34,7 +34,33 @@ from coachapp.models import (
 )
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-POSTGRES_URL = os.environ.get("COACHAPP_TEST_POSTGRES_URL")
+
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist each worker empties its tables between tests, so each needs a PostgreSQL
+    database of its own: `test` becomes `test_gw0`, `test_gw1`, ... created when missing. The
+    environment variable is rewritten too, for tests that read it themselves."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = sa.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not exists:
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+    own = base.set(database=name).render_as_string(hide_password=False)
+    os.environ["COACHAPP_TEST_POSTGRES_URL"] = own
+    return own
+
+
+POSTGRES_URL = _database_of_this_worker(os.environ.get("COACHAPP_TEST_POSTGRES_URL"))
 
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 

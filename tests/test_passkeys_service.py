@@ -639,6 +639,23 @@ def test_user_handle_with_wrong_base64_is_malformed(bad):
         (("response", "attestationObject"), b64url(bytes.fromhex("a2636674") + b"x" * 10)),
         (("response",), "a string"),
     ],
+    # Named, because some values carry the random credential id: parallel workers must collect
+    # the same test names.
+    ids=[
+        "id-another",
+        "id-padded",
+        "type-password",
+        "rawId-empty",
+        "rawId-too-long",
+        "clientData-not-json",
+        "clientData-a-list",
+        "clientData-not-utf8",
+        "clientData-no-challenge",
+        "attestation-not-cbor",
+        "attestation-empty-map",
+        "attestation-truncated",
+        "response-a-string",
+    ],
 )
 def test_registration_with_broken_contents_is_malformed(path, value):
     fails_with(
@@ -662,6 +679,15 @@ def _client_data(**changes: Any) -> str:
         (("response", "clientDataJSON"), _client_data(crossOrigin="no")),
         (("response", "clientDataJSON"), _client_data(challenge=12)),
         (("response", "clientDataJSON"), _client_data(type="webauthn.create")),
+    ],
+    ids=[
+        "id-another",
+        "authenticatorData-too-short",
+        "authenticatorData-leftover",
+        "userHandle-too-long",
+        "clientData-crossOrigin-not-bool",
+        "clientData-challenge-a-number",
+        "clientData-wrong-type",
     ],
 )
 def test_assertion_with_broken_contents_is_malformed(path, value):
