@@ -34,8 +34,15 @@ try {
   // What moved, when the layout shifted: the elements Lighthouse names, with their share.
   const shifts = ((audits["layout-shifts"] && audits["layout-shifts"].details && audits["layout-shifts"].details.items) || [])
     .map((item) => `${(item.score || 0).toFixed(3)} ${item.node && (item.node.selector || item.node.snippet)}`);
+  // Where Total Blocking Time comes from: the long main-thread tasks (as simulated, ms) and the
+  // scripts' evaluation and compilation (as measured, ms).
+  const items = (id) => (audits[id] && audits[id].details && audits[id].details.items) || [];
+  const longTasks = items("long-tasks").map((task) => `${Math.round(task.duration)} ${task.url}`);
+  const bootup = items("bootup-time").map(
+    (script) => `${script.url} ${Math.round(script.scripting)}+${Math.round(script.scriptParseCompile)}`,
+  );
   const problems = [...(runtimeError ? [runtimeError.message] : []), ...(runWarnings || [])];
-  console.log(JSON.stringify({ url: finalDisplayedUrl, scores, metrics, failing, shifts, problems }));
+  console.log(JSON.stringify({ url: finalDisplayedUrl, scores, metrics, failing, shifts, longTasks, bootup, problems }));
 } finally {
   await chrome.kill();
 }

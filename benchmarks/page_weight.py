@@ -317,12 +317,19 @@ def cookie_for(browser: Any, url: str, name: str) -> str:
     return "; ".join(f"{c['name']}={c['value']}" for c in cookies)
 
 
-def run_lighthouse(browser: Any, url: str, pages: dict[str, str], agent: str) -> dict[str, Any]:
+#: Lighthouse's categories, in the order the figures print them.
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+
+
+def run_lighthouse(
+    browser: Any, url: str, pages: dict[str, str], agent: str, runs: int
+) -> dict[str, list[Any]]:
+    """Each page `runs` times, one after the other: its score moves from run to run."""
     script = Path(__file__).resolve().parent / "lighthouse.mjs"
     manager_cookie = cookie_for(browser, url, MANAGER)
     agent_cookie = cookie_for(browser, url, agent)
-    scores = {}
-    for name, page_url in pages.items():
+    scores: dict[str, list[Any]] = {name: [] for name in pages}
+    for name, page_url in [item for _ in range(runs) for item in pages.items()]:
         cookie = "" if name == "sign-in" else agent_cookie if name == "my-log" else manager_cookie
         answer = subprocess.run(
             ["node", str(script), page_url, cookie],
@@ -333,9 +340,9 @@ def run_lighthouse(browser: Any, url: str, pages: dict[str, str], agent: str) ->
             check=False,
         )
         if answer.returncode != 0:
-            scores[name] = {"error": answer.stderr[-2000:]}
+            scores[name].append({"error": answer.stderr[-2000:]})
             continue
-        scores[name] = json.loads(answer.stdout)
+        scores[name].append(json.loads(answer.stdout))
     return scores
 
 
@@ -344,6 +351,7 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=ROOT, help="a coachapp source tree")
     parser.add_argument("--label", default="this-tree")
     parser.add_argument("--lighthouse", action="store_true")
+    parser.add_argument("--lighthouse-runs", type=int, default=1, help="runs of each page")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -360,7 +368,9 @@ def main() -> None:
                     agent_context = browser.new_context(base_url=url)
                     agent = _first_agent_name(agent_context)
                     agent_context.close()
-                    results["lighthouse"] = run_lighthouse(browser, url, pages, agent)
+                    results["lighthouse"] = run_lighthouse(
+                        browser, url, pages, agent, args.lighthouse_runs
+                    )
                 browser.close()
         finally:
             server.terminate()
@@ -381,8 +391,16 @@ def main() -> None:
             f" (static {row['static_bytes'] / 1000:.1f} KB; {row['from_cache']} from cache)"
         )
     if "lighthouse" in results:
-        for name, score in results["lighthouse"].items():
-            print(f"  lighthouse {name:10} {score}")
+        for name, page_runs in results["lighthouse"].items():
+            for run in page_runs:
+                if "error" in run:
+                    print(f"  lighthouse {name:10} error: {run['error'][-300:]}")
+                    continue
+                scores = " / ".join(str(run["scores"].get(c, "-")) for c in CATEGORIES)
+                print(
+                    f"  lighthouse {name:10} {scores}  TBT {run['metrics']['total-blocking-time']}"
+                    f"  long tasks {run.get('longTasks', [])[:3]}  {run.get('problems') or ''}"
+                )
     print(f"  details: {out}")
 
 
