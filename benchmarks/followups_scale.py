@@ -191,7 +191,8 @@ def measure_today(app, agents: int, items: int, rounds: int) -> dict[str, Any]:
     return {
         "agents": agents,
         "open_items": items,
-        "due_checks": due, "due_rows_shown": min(due, 50),
+        "due_checks": due,
+        "due_rows_shown": min(due, 50),
         "today_p50_ms": statistics.median(today_ms),
         "today_p95_ms": percentile(today_ms, 0.95),
         "today_sql_statements": sorted(set(today_queries)),
