@@ -1,5 +1,6 @@
 """Who may see whom: one query per kind of ownership, and 404 for everything outside it."""
 
+import functools
 import uuid
 
 import sqlalchemy as sa
@@ -12,13 +13,18 @@ from coachapp.models import Observation, Role, ShadowSession, User, manager_team
 
 def visible_agents(viewer: User) -> sa.Select[tuple[User]]:
     """The agents whose coaching records `viewer` may read."""
+    return _visible_agents(viewer.role, viewer.id)
+
+
+def _visible_agents(role: Role, viewer_id: object) -> sa.Select[tuple[User]]:
+    """`visible_agents` for a role; `viewer_id` an id or a bind parameter standing for one."""
     query = sa.select(User).where(User.role == Role.AGENT)
-    match viewer.role:
+    match role:
         case Role.AGENT:
-            return query.where(User.id == viewer.id)
+            return query.where(User.id == viewer_id)
         case Role.MANAGER:
             managed = sa.select(manager_teams.c.team_id).where(
-                manager_teams.c.manager_id == viewer.id
+                manager_teams.c.manager_id == viewer_id
             )
             return query.where(User.team_id.in_(managed))
         case Role.TRAINER:
@@ -54,14 +60,27 @@ def own_session_or_404(manager: User, session_id: int) -> ShadowSession:
     return session
 
 
+@functools.cache
+def _own_session_statement(role: Role) -> sa.Select[tuple[User, ShadowSession]]:
+    """Built once per role: every save of the phone runs it (see own_session_by_uuid_or_404)."""
+    viewer_id = sa.bindparam("viewer_id")
+    return (
+        _visible_agents(role, viewer_id)
+        .add_columns(ShadowSession)
+        .join(ShadowSession, ShadowSession.agent_id == User.id)
+        .where(
+            ShadowSession.manager_id == viewer_id,
+            ShadowSession.client_uuid == sa.bindparam("client_uuid"),
+        )
+    )
+
+
 def own_session_by_uuid_or_404(manager: User, client_uuid: uuid.UUID) -> ShadowSession:
     """The manager's session the phone named, with its agent, in one statement: a session of
     another manager, or with an agent no longer in the manager's teams, is a 404."""
     row = db.session.execute(
-        visible_agents(manager)
-        .add_columns(ShadowSession)
-        .join(ShadowSession, ShadowSession.agent_id == User.id)
-        .where(ShadowSession.manager_id == manager.id, ShadowSession.client_uuid == client_uuid)
+        _own_session_statement(manager.role),
+        {"viewer_id": manager.id, "client_uuid": client_uuid},
     ).first()
     if row is None:
         abort(404)

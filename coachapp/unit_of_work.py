@@ -9,6 +9,7 @@ import functools
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from coachapp.extensions import db
@@ -57,15 +58,20 @@ def insert_new(model: type, values: dict[str, object], unique: list[str]) -> int
     the id of the new row, or None when a row with the same unique key exists (a replay, or a
     concurrent request that stored it first). One statement, and nothing to roll back when it
     loses: the unit of work goes on."""
-    table = model.__table__  # type: ignore[attr-defined]
-    if db.session.get_bind().dialect.name == "postgresql":
+    statement = _insert_once_statement(
+        db.session.get_bind().dialect.name,
+        model.__table__,
+        tuple(unique),  # type: ignore[attr-defined]
+    )
+    return db.session.execute(statement, values).scalar()
+
+
+@functools.cache
+def _insert_once_statement(dialect: str, table: sa.Table, unique: tuple[str, ...]) -> sa.Insert:
+    """Built once per table: the values come as parameters, so the statement (and its place
+    in SQLAlchemy's compiled cache) is the same for every save."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = (
-        insert(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=unique)
-        .returning(table.c.id)
-    )
-    return db.session.execute(statement).scalar()
+    return insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c.id)

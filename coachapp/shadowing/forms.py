@@ -1,12 +1,16 @@
 """The forms of the shadowing screen; the CSRF token travels in a header, checked app-wide."""
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
+from babel import support
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import UUID, DataRequired, Length, Optional, ValidationError
 
 from coachapp import clock
@@ -43,10 +47,21 @@ def note_field(label: str) -> TextAreaField:
     )
 
 
+@lru_cache(maxsize=16)
+def _wtforms_translations(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class NoCsrfForm(FlaskForm):
     class Meta:
         # CSRFProtect checks every POST before a view runs (token in a header or a hidden field).
         csrf = False
+
+        def get_translations(self, form: object) -> support.Translations:
+            # WTForms' own messages in the page's language, as Flask-WTF gives them, but read
+            # from disk once per language: Flask-WTF loads the catalogue again on every request,
+            # about a tenth of an entry's save.
+            return _wtforms_translations(str(get_locale() or "en"))
 
 
 class ObservationForm(NoCsrfForm):
@@ -125,6 +140,15 @@ def behaviour_ids_for(agent: User, keep: int | None = None) -> set[int]:
     return ids | {keep} if keep is not None else ids
 
 
+#: Built once: every save that names a behaviour runs it.
+_BEHAVIOUR_PROFILE = (
+    sa.select(Competency.role_profile_id, Behaviour.retired_at)
+    .select_from(Behaviour)
+    .join(Competency, Competency.id == Behaviour.competency_id)
+    .where(Behaviour.id == sa.bindparam("behaviour_id"))
+)
+
+
 def behaviour_ids_allowed(agent: User, chosen: object, keep: int | None = None) -> set[int]:
     """What `behaviour_ids_for` allows, asked only of the one behaviour the entry names: one
     indexed lookup of its profile and retirement, not the whole profile. The form then refuses
@@ -134,12 +158,7 @@ def behaviour_ids_allowed(agent: User, chosen: object, keep: int | None = None) 
         return set()
     if behaviour_id == keep:
         return {keep}
-    row = db.session.execute(
-        sa.select(Competency.role_profile_id, Behaviour.retired_at)
-        .select_from(Behaviour)
-        .join(Competency, Competency.id == Behaviour.competency_id)
-        .where(Behaviour.id == behaviour_id)
-    ).first()
+    row = db.session.execute(_BEHAVIOUR_PROFILE, {"behaviour_id": behaviour_id}).first()
     if row is None or row.retired_at is not None or agent.role_profile_id is None:
         return set()
     return {behaviour_id} if row.role_profile_id == agent.role_profile_id else set()
