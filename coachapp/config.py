@@ -85,6 +85,10 @@ DEFAULTS: dict[str, Any] = {
     # The cookie outlives a browser restart (a PWA is closed and reopened all day); the server
     # decides when the session really ends (coachapp.auth.sessions).
     "PERMANENT_SESSION_LIFETIME": 7 * 24 * 3600,
+    # The cookie is signed and sent again when the session changes and when the server notes
+    # "last seen" (every few minutes, coachapp.auth.sessions), not on every answer: that kept
+    # its expiry sliding at the cost of a signature and 200 bytes per request.
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "RATELIMIT_HEADERS_ENABLED": True,
     # Open the database before serving (coachapp.health): a start that cannot work fails loudly.

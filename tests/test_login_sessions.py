@@ -156,3 +156,23 @@ def test_another_persons_session_is_a_404_and_stays(client: FlaskClient, auth: A
 def test_the_device_is_named_in_plain_words(app: Flask, user_agent: str, words: str):
     with app.test_request_context():
         assert describe(user_agent) == words
+
+
+def test_the_cookie_is_sent_again_only_when_last_seen_is_noted(
+    client: FlaskClient, auth: Auth, world: World
+):
+    auth.login(world.manager_maria)
+    today = url_for("shadowing.today")
+    client.get(today)  # the first answer may carry a new CSRF token in the cookie
+    assert "Set-Cookie" not in client.get(today).headers, "nothing changed: no cookie"
+
+    # Five minutes and more since "last seen": the server notes it, and the cookie's expiry
+    # slides with it.
+    db.session.execute(
+        sa.update(LoginSession).values(last_seen_at=datetime.now(UTC) - timedelta(minutes=6))
+    )
+    db.session.commit()
+    again = client.get(today)
+    assert again.status_code == 200
+    assert "Set-Cookie" in again.headers
+    assert "Set-Cookie" not in client.get(today).headers

@@ -153,3 +153,5 @@ def _touch(login: LoginSession, now: datetime) -> None:
             sa.update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now)
         )
     set_committed_value(login, "last_seen_at", now)
+    # The cookie's expiry slides with it (SESSION_REFRESH_EACH_REQUEST is off).
+    session.modified = True

@@ -15,7 +15,6 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from flask import Flask, Response, current_app, g, request, session, url_for
 from flask_compress import Compress
@@ -186,20 +185,6 @@ def _lean_not_modified(response: Response) -> Response:
     return response
 
 
-def _no_cookie_refresh_on_304(app: Flask) -> None:
-    """A 304 does not re-send an unchanged session cookie (its refresh waits for the next page):
-    the worker's check of 38 unchanged pages then costs a few hundred bytes each, not twice that."""
-    base = type(app.session_interface)
-
-    class LeanOnNotModified(base):  # type: ignore[valid-type, misc]
-        def save_session(self, app: Flask, session: Any, response: Response) -> None:
-            if response.status_code == 304 and not session.modified:
-                return None
-            return super().save_session(app, session, response)
-
-    app.session_interface = LeanOnNotModified()
-
-
 def init_compression(app: Flask) -> None:
     """Flask-Compress on pages, fragments, JSON, the worker script, the manifest and feeds.
 
@@ -230,7 +215,6 @@ def register(app: Flask) -> None:
     _hashed_filenames(app, names)
     _serve_static(app, build_dir)
     app.after_request(_page_etag)
-    _no_cookie_refresh_on_304(app)
     app.jinja_env.globals["static_url"] = static_url
 
 
