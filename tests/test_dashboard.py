@@ -368,6 +368,21 @@ def test_worklists_show_escalations_with_their_obstacles(
     assert "Alex Adams" not in text(client, "/dashboard/worklists")
 
 
+def test_an_agent_in_both_coverage_lists_has_forms_with_ids_of_their_own(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    import re
+
+    auth.login(coached.trainer_tara)
+    page = text(client, "/dashboard/worklists")
+    coverage = page[page.index('id="coverage"') :]
+    # Bo was never shadowed, and his re-check of 13 January is far past two gaps.
+    not_shadowed, no_checks = coverage.split("Open items, but no check for two ladder gaps")
+    assert "Bo Berg" in not_shadowed and "Bo Berg" in no_checks
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
 def test_a_trainer_marks_an_entry_handled_and_the_manager_reads_it(
     client: FlaskClient, auth: Auth, coached: World, escalated: FocusItem
 ) -> None:
