@@ -18,13 +18,19 @@ def current() -> Organisation | None:
 
     An empty database is not cached: the first settings save creates the row in the same request.
     """
-    cached = g.get(G_NAME)
-    if cached is not None and cached[0] in db.session:
-        return cached[0]
+    known = current_if_loaded()
+    if known is not None:
+        return known
     org = db.session.scalar(sa.select(Organisation).order_by(Organisation.id).limit(1))
     if org is not None:
         remember(org)
     return org
+
+
+def current_if_loaded() -> Organisation | None:
+    """The organisation when this request has loaded it already; None asks nothing."""
+    cached = g.get(G_NAME)
+    return cached[0] if cached is not None and cached[0] in db.session else None
 
 
 def remember(org: Organisation) -> None:

@@ -53,16 +53,12 @@ def coachable_agent_or_404(manager: User, agent_id: int) -> User:
 
 def own_session_or_404(manager: User, session_id: int) -> ShadowSession:
     """A shadowing session the manager is running (or ran) with an agent still in their teams."""
-    session = db.session.get(ShadowSession, session_id)
-    if session is None or session.manager_id != manager.id:
-        abort(404)
-    agent_or_404(manager, session.agent_id)
-    return session
+    return _own_session_or_404(manager, "id", session_id)
 
 
 @functools.cache
-def _own_session_statement(role: Role) -> sa.Select[tuple[User, ShadowSession]]:
-    """Built once per role: every save of the phone runs it (see own_session_by_uuid_or_404)."""
+def _own_session_statement(role: Role, by: str) -> sa.Select[tuple[User, ShadowSession]]:
+    """Built once per role and key (`id` or `client_uuid`): every save runs it."""
     viewer_id = sa.bindparam("viewer_id")
     return (
         _visible_agents(role, viewer_id)
@@ -70,17 +66,16 @@ def _own_session_statement(role: Role) -> sa.Select[tuple[User, ShadowSession]]:
         .join(ShadowSession, ShadowSession.agent_id == User.id)
         .where(
             ShadowSession.manager_id == viewer_id,
-            ShadowSession.client_uuid == sa.bindparam("client_uuid"),
+            getattr(ShadowSession, by) == sa.bindparam("key"),
         )
     )
 
 
-def own_session_by_uuid_or_404(manager: User, client_uuid: uuid.UUID) -> ShadowSession:
-    """The manager's session the phone named, with its agent, in one statement: a session of
-    another manager, or with an agent no longer in the manager's teams, is a 404."""
+def _own_session_or_404(manager: User, by: str, key: object) -> ShadowSession:
+    """The manager's session with its agent in one statement; 404 for a session of another
+    manager, or with an agent no longer in the manager's teams."""
     row = db.session.execute(
-        _own_session_statement(manager.role),
-        {"viewer_id": manager.id, "client_uuid": client_uuid},
+        _own_session_statement(manager.role, by), {"viewer_id": manager.id, "key": key}
     ).first()
     if row is None:
         abort(404)
@@ -88,6 +83,11 @@ def own_session_by_uuid_or_404(manager: User, client_uuid: uuid.UUID) -> ShadowS
     # Held by the session object: the identity map keeps rows only while something refers to them.
     set_committed_value(session, "agent", agent)
     return session
+
+
+def own_session_by_uuid_or_404(manager: User, client_uuid: uuid.UUID) -> ShadowSession:
+    """The manager's session the phone named, with its agent, in one statement (as above)."""
+    return _own_session_or_404(manager, "client_uuid", client_uuid)
 
 
 def own_observation_by_uuid_or_404(author: User, client_uuid: uuid.UUID) -> Observation:

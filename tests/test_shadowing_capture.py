@@ -83,9 +83,10 @@ def test_htmx_save_answers_the_new_entry_and_the_confirmation_out_of_band(
 def test_htmx_save_runs_a_fixed_number_of_statements(
     client: FlaskClient, maria: User, world: World, shadow: ShadowSession
 ):
-    """Five, and the commit, as the JSON save: the sign-in (login session, user and organisation in
-    one), the shadowing session, the agent's scope, the behaviour (one indexed look-up that also
-    renders the entry), the insert that cannot store a replay twice. Rendering asks nothing more."""
+    """Four, and the commit, as the JSON save: the sign-in (login session, user and organisation
+    in one), the shadowing session with the agent's scope (one), the behaviour (one indexed
+    look-up that also renders the entry), the insert that cannot store a replay twice.
+    Rendering asks nothing more."""
     first, second, session_id = world.behaviours[1].id, world.behaviours[0].id, shadow.id
     save(client, session_id, HTMX, behaviour_id=first)  # a first request warms caches
     answer, statements = statements_of(lambda: save(client, session_id, HTMX, behaviour_id=second))
@@ -171,4 +172,4 @@ def test_undo_by_htmx_takes_the_entry_out_of_the_list(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 0
 
 
-EXPECTED_HTMX_SAVE_STATEMENTS = 5
+EXPECTED_HTMX_SAVE_STATEMENTS = 4

@@ -334,15 +334,21 @@ def _chosen_behaviour(shadow: ShadowSession) -> Behaviour | None:
     if chosen is None:
         return None
     return db.session.scalar(
-        sa.select(Behaviour)
-        .join(Competency, Behaviour.competency_id == Competency.id)
-        .join(User, User.role_profile_id == Competency.role_profile_id)
-        .where(
-            Behaviour.id == chosen,
-            User.id == shadow.agent_id,
-            Behaviour.retired_at.is_(None),
-        )
+        _CHOSEN_BEHAVIOUR, {"behaviour_id": chosen, "agent_id": shadow.agent_id}
     )
+
+
+#: Built once: every save that names a behaviour runs it.
+_CHOSEN_BEHAVIOUR = (
+    sa.select(Behaviour)
+    .join(Competency, Behaviour.competency_id == Competency.id)
+    .join(User, User.role_profile_id == Competency.role_profile_id)
+    .where(
+        Behaviour.id == sa.bindparam("behaviour_id"),
+        User.id == sa.bindparam("agent_id"),
+        Behaviour.retired_at.is_(None),
+    )
+)
 
 
 def _saved(observation: Observation) -> Response:
