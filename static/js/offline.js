@@ -156,7 +156,11 @@
     const other = box.querySelector("[data-outbox-other]");
     other.hidden = others === 0;
     other.textContent = text.otherPerson;
-    box.querySelector("[data-outbox-list]").replaceChildren(...mine.map(itemLine));
+    // The lines are drawn only while "What waits" is open: after a day without signal the
+    // outbox holds thousands of entries, and it is redrawn as each batch of them is sent.
+    const details = box.querySelector(".outbox-details");
+    const lines = details && !details.open ? [] : mine.map(itemLine);
+    box.querySelector("[data-outbox-list]").replaceChildren(...lines);
   }
 
   // --- sending ----------------------------------------------------------------------------
@@ -366,6 +370,8 @@
     redrawSoon();
   });
   setInterval(render, 30000);
+  const details = shell.querySelector("[data-outbox] .outbox-details");
+  if (details) details.addEventListener("toggle", render);
 
   showHomeScreenHint();
   render();

@@ -192,18 +192,28 @@
 
   // The next items to send together, oldest first: as many as one batch takes. An item too
   // large for a batch goes alone, to its own address, and meets that address's own answer.
-  async function nextBatch(user) {
-    const batch = [];
-    let bytes = 0;
-    for (const item of await all()) {
-      if (item.state === ATTENTION || item.user !== user) continue;
-      const size = sizeOf(item);
-      if (size > ITEM_MAX_BYTES) return batch.length ? batch : [item];
-      if (batch.length === BATCH_MAX_ITEMS || bytes + size > BATCH_MAX_BYTES) break;
-      batch.push(item);
-      bytes += size;
-    }
-    return batch;
+  // A cursor, oldest first, that stops when the batch is full: reading the whole outbox for
+  // each batch made a long queue quadratic.
+  function nextBatch(user) {
+    return inStore("readonly", (store) => new Promise((resolve, reject) => {
+      const batch = [];
+      let bytes = 0;
+      const request = store.openCursor();
+      request.onerror = () => reject(request.error);
+      request.onsuccess = () => {
+        const cursor = request.result;
+        if (!cursor) return resolve(batch);
+        const item = cursor.value;
+        if (item.state !== ATTENTION && item.user === user) {
+          const size = sizeOf(item);
+          if (size > ITEM_MAX_BYTES) return resolve(batch.length ? batch : [item]);
+          if (batch.length === BATCH_MAX_ITEMS || bytes + size > BATCH_MAX_BYTES) return resolve(batch);
+          batch.push(item);
+          bytes += size;
+        }
+        cursor.continue();
+      };
+    }));
   }
 
   function mustWait(answer) {
@@ -293,6 +303,19 @@
   // answer (the server stopped at a 5xx) stay, for the next flush.
   async function settleBatch(batch, results) {
     let sent = 0;
+    // Answered items leave the phone together, in one IndexedDB transaction, before anything
+    // after them changes: one transaction per item made a long outbox drain slowly. A session's
+    // start goes alone, as it may rewrite the items after it.
+    let answered = [];
+    async function removeAnswered() {
+      if (!answered.length) return;
+      const removing = answered;
+      answered = [];
+      await inStore("readwrite", (store) =>
+        Promise.all(removing.map(([item]) => settled(store.delete(item.seq)))),
+      );
+      for (const [item, answer] of removing) emit({ type: "sent", item, answer: answer.body, alias: null });
+    }
     for (const [index, result] of results.entries()) {
       const item = batch[index];
       if (!item) break;
@@ -305,15 +328,23 @@
       };
       const gone = item.method === "DELETE" && answer.status === 404;
       if (answer.ok || gone) {
-        await settle(item, gone ? { ...answer, ok: true, body: { removed: true } } : answer);
+        const final = gone ? { ...answer, ok: true, body: { removed: true } } : answer;
+        if (item.type === "start") {
+          await removeAnswered();
+          await settle(item, final);
+        } else {
+          answered.push([item, final]);
+        }
         sent += 1;
         continue;
       }
+      await removeAnswered();
       await change(item.seq, { attempts: (item.attempts || 0) + 1 });
       if (mustWait(answer)) return { sent, wait: true };
       await change(item.seq, { state: ATTENTION, message: answer.message || `HTTP ${answer.status}` });
       emit({ type: "attention", item });
     }
+    await removeAnswered();
     return { sent, wait: results.length < batch.length };
   }
 

@@ -676,8 +676,15 @@ const CaptureScreen = (function () {
       setStatus(result, item, text.waiting);
     }
     if (!root) return;
+    // Grouped once: a long outbox (thousands of entries after a day without signal) is read
+    // again every time one of them is sent, and a search per entry made that quadratic.
+    const byTarget = new Map();
+    for (const item of items) {
+      if (!byTarget.has(item.target)) byTarget.set(item.target, []);
+      byTarget.get(item.target).push(item);
+    }
     for (const li of list().querySelectorAll("li[data-observation]")) {
-      const related = items.filter((item) => item.target === li.dataset.observation);
+      const related = byTarget.get(li.dataset.observation) || [];
       const refused = related.find((item) => item.state === Outbox.ATTENTION);
       const adding = related.find((item) => item.type === "observe");
       const changing = related.find((item) => item.type === "edit");
