@@ -398,7 +398,7 @@ def main() -> None:
                     continue
                 scores = " / ".join(str(run["scores"].get(c, "-")) for c in CATEGORIES)
                 print(
-                    f"  lighthouse {name:10} {scores}  TBT {run['metrics']['total-blocking-time']}"
+                    f"  lighthouse {name:10} {scores}  TBT {run.get('metrics', {}).get('total-blocking-time')}"
                     f"  long tasks {run.get('longTasks', [])[:3]}  {run.get('problems') or ''}"
                 )
     print(f"  details: {out}")
