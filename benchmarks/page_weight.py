@@ -397,8 +397,9 @@ def main() -> None:
                     print(f"  lighthouse {name:10} error: {run['error'][-300:]}")
                     continue
                 scores = " / ".join(str(run["scores"].get(c, "-")) for c in CATEGORIES)
+                blocking = run.get("metrics", {}).get("total-blocking-time")
                 print(
-                    f"  lighthouse {name:10} {scores}  TBT {run.get('metrics', {}).get('total-blocking-time')}"
+                    f"  lighthouse {name:10} {scores}  TBT {blocking}"
                     f"  long tasks {run.get('longTasks', [])[:3]}  {run.get('problems') or ''}"
                 )
     print(f"  details: {out}")
