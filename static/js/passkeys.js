@@ -171,17 +171,7 @@
       return;
     }
     if (button) button.addEventListener("click", () => onPress(box));
-    // The browser's passkey autofill waits until the page has loaded and the main thread is
-    // idle: it is a convenience, and starting it while the page is still drawn delays the
-    // first tap on the button.
-    if (box.dataset.passkey === "signin") whenIdle(() => startAutofill(box));
-  }
-
-  function whenIdle(task) {
-    const later = () =>
-      "requestIdleCallback" in window ? requestIdleCallback(task, { timeout: 2000 }) : setTimeout(task, 0);
-    if (document.readyState === "complete") later();
-    else addEventListener("load", later, { once: true });
+    if (box.dataset.passkey === "signin") startAutofill(box);
   }
 
   document.addEventListener("DOMContentLoaded", () => {
