@@ -331,9 +331,31 @@
     }
   }
 
+  // `draw` at most once per burst of calls, 150 ms after the first, and never more than a third
+  // of the time: after a day without signal the outbox holds thousands of entries, every redraw
+  // reads all of them, and redrawing back to back would leave the main thread no time to send.
+  function paced(draw) {
+    let waiting = null;
+    let lastTook = 0;
+    return () => {
+      waiting =
+        waiting ||
+        setTimeout(async () => {
+          waiting = null; // a change during the draw asks for the next one
+          const started = performance.now();
+          try {
+            await draw();
+          } finally {
+            lastTook = performance.now() - started;
+          }
+        }, Math.max(150, 2 * lastTook));
+    };
+  }
+
   // --- wiring -------------------------------------------------------------------------------
 
   self.CoachappOffline = {
+    paced,
     user,
     text,
     fill,
@@ -355,16 +377,10 @@
     if (document.visibilityState === "visible") flushNow();
   });
   // While a long outbox drains, items go by the hundred: draw the badge a few times a second.
-  let drawing = null;
-  function redrawSoon() {
-    drawing =
-      drawing ||
-      setTimeout(() => {
-        drawing = null;
-        render();
-        listSessionsOnThePhone();
-      }, 150);
-  }
+  const redrawSoon = paced(async () => {
+    await render();
+    await listSessionsOnThePhone();
+  });
   Outbox.onChange((event) => {
     if (event.type === "status") signinNeeded = event.status === "signin";
     redrawSoon();

@@ -825,15 +825,10 @@ const CaptureScreen = (function () {
     document.addEventListener("submit", onSubmit, true);
     document.addEventListener("click", onClick, true);
     Offline.onDiscard(onDiscard);
-    let reconciling = null;
+    const redraw = Offline.paced(reconcile);
     Outbox.onChange((event) => {
       if (event.type === "sent") onSent(event);
-      reconciling =
-        reconciling ||
-        setTimeout(() => {
-          reconciling = null;
-          reconcile();
-        }, 150);
+      redraw();
     });
     if (root) {
       addEventListener("pagehide", refreshOtherPage);
