@@ -15,9 +15,10 @@ Exactly the figures of coachapp.metrics, from the same definitions:
   summary row (first observed day, first slip, last observed day, latest outcome on days
   49..70, closing day, slips) and its age: SQL groups the items by what each figure reads of
   them (R28: its time up to day 28; the curve: up to day 112; graduation: its closing day or
-  age), and Python runs metrics.relapse_of / curve_of / sustained_of / time_to_graduation /
-  lapses over one representative per group, repeated: a few thousand rows for a year, not one
-  per item.
+  age), and Python runs metrics.relapse_counted / curve_counted / sustained_counted /
+  graduation_counted / lapses_counted over one representative per group with its count (the
+  same integers into the same arithmetic as one entry per item): a few thousand rows for a
+  year, not one per item, and Kaplan-Meier over (t, events, censored) counts.
 
 tests/test_dashboard_figures.py checks every figure against coachapp.metrics over the full
 records on both backends.
@@ -26,7 +27,6 @@ records on both backends.
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import chain, repeat
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -201,11 +201,10 @@ def figures(viewer: User, filters: Filters, options: Options, periods: Periods,
     now = _on_time(total.now_counted, total.now_on_time, total.backlog, overdue_days)
     before = _on_time(total.before_counted, total.before_on_time, 0, [])
     current, previous = items.relapse[1], items.relapse[0]
-    r28 = metrics.relapse_of((i.slip for i in _repeat(current)), R28_DAYS)
-    r28_before = metrics.relapse_of((i.slip for i in _repeat(previous)), R28_DAYS)
-    s56 = metrics.sustained_of(_repeat(items.sustained[1]), as_of=periods.end, end=S56_END)
-    s56_before = metrics.sustained_of(_repeat(items.sustained[0]), as_of=periods.end,
-                                      end=S56_END)  # fmt: skip
+    r28 = metrics.relapse_counted(((i.slip, n) for i, n in current), R28_DAYS)
+    r28_before = metrics.relapse_counted(((i.slip, n) for i, n in previous), R28_DAYS)
+    s56 = metrics.sustained_counted(items.sustained[1], as_of=periods.end, end=S56_END)
+    s56_before = metrics.sustained_counted(items.sustained[0], as_of=periods.end, end=S56_END)
     tiles = [
         Tile("on_time", _l("Follow-ups on time"), now.value, before.value, now.counted,
              before.counted, True),
@@ -220,10 +219,8 @@ def figures(viewer: User, filters: Filters, options: Options, periods: Periods,
         Tile("obstacles", _l("Obstacles waiting"), waiting, None, None, None, False),
     ]  # fmt: skip
     more = More(
-        graduation=metrics.time_to_graduation(
-            _repeat(items.graduation), as_of=periods.end, by_day=BY_DAY
-        ),
-        lapses=metrics.lapses(_repeat(items.lapses)),
+        graduation=metrics.graduation_counted(items.graduation, as_of=periods.end, by_day=BY_DAY),
+        lapses=metrics.lapses_counted(items.lapses),
         outcomes=metrics.OutcomeRates(
             done=total.done,
             observed=total.observed,
@@ -236,7 +233,7 @@ def figures(viewer: User, filters: Filters, options: Options, periods: Periods,
     )
     return Figures(
         tiles=tiles,
-        curve=metrics.curve_of(_repeat(items.curve), horizon=HORIZON),
+        curve=metrics.curve_counted(items.curve, horizon=HORIZON),
         by_manager=_on_time_rows(teams, options, "manager"),
         by_team=_on_time_rows(teams, options, "team"),
         by_competency=_relapse_rows(current, options, "competency"),
@@ -593,8 +590,9 @@ class _Span(NamedTuple):
 @dataclass
 class _Items:
     """The items opened in the two periods, as (representative, how many) pairs: items that
-    every figure reading that part sees alike are one SQL group, so the figures of
-    coachapp.metrics over the pairs repeated are those over the items themselves."""
+    every figure reading that part sees alike are one SQL group, and coachapp.metrics' counted
+    functions (relapse_counted, curve_counted, ...) over the pairs equal its plain ones over
+    the items themselves, in time proportional to the groups."""
 
     #: By period (1: current, 0: previous): R28 per behaviour and competency and in all.
     relapse: dict[int, list[tuple[_Recent, int]]]
@@ -604,10 +602,6 @@ class _Items:
     sustained: dict[int, list[tuple[tuple[date, Outcome | None], int]]]
     graduation: list[tuple[_Span, int]]
     lapses: list[tuple[_Span, int]]
-
-
-def _repeat(pairs: "list[tuple[Any, int]]") -> Any:
-    return chain.from_iterable(repeat(value, count) for value, count in pairs)
 
 
 #: R28's days and the curve's horizon: later times count alike (at risk then censored).
@@ -740,7 +734,7 @@ def _relapse_rows(items: list[tuple[_Recent, int]], options: Options, by: str) -
     for group in groups:
         if group.id not in grouped:
             continue
-        result = metrics.relapse_of(_repeat(grouped[group.id]), R28_DAYS)
+        result = metrics.relapse_counted(grouped[group.id], R28_DAYS)
         rows.append(Row(group.id, group.name, result.value, result.included,
                         str(result.not_reobserved)))  # fmt: skip
     return rows
