@@ -191,7 +191,8 @@ def figures(viewer: User, filters: Filters, options: Options, periods: Periods,
     """Five statements, whatever the size of the data (obstacles included)."""
     sql = _Sql(db.session.get_bind().dialect.name)
     teams, overdue_days = _per_team(viewer, filters, periods, ladder, sql)
-    items = _recent_items(viewer, filters, periods, sql)
+    competency_of = {b.id: b.parent for b in options.behaviours if b.parent is not None}
+    items = _recent_items(viewer, filters, periods, sql, competency_of)
     escalated_now, escalated_then = _escalations(viewer, filters, periods)
     waiting, raised_now, raised_before = _obstacles(viewer, filters, periods)
 
@@ -608,11 +609,15 @@ class _Items:
 R28_DAYS, HORIZON = 28, 112
 
 
-def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -> _Items:
+def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql,
+                  competency_of: dict[int, int]) -> _Items:  # fmt: skip
     """The items opened since the previous period began, grouped in SQL by what each figure
     reads of them: their summary row (coachapp.dashboard.summaries), kept as checks are
     recorded (none for an item without a done check). One statement; its rows do not grow
-    with the items (at most a few hundred per behaviour and part)."""
+    with the items (at most a few hundred per behaviour and part).
+
+    A behaviour's competency comes from the viewer's options (`competency_of`, the same
+    behaviour-to-competency tree): joining the behaviours for it cost a look-up per item."""
     summary = ItemSummary
     age = -sql.days_since(FocusItem.opened_on, periods.end)
     time = sa.func.coalesce(summary.first_slip, summary.last_observed)
@@ -626,7 +631,6 @@ def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -
                 (FocusItem.opened_on <= sql.day(periods.previous_end), 0),
             ).label("current"),
             FocusItem.behaviour_id.label("behaviour_id"),
-            Behaviour.competency_id.label("competency_id"),
             age.label("age"),
             summary.first_observed.label("first"),
             time.label("time"),
@@ -637,12 +641,8 @@ def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -
         )
         .select_from(FocusItem)
         .join(summary, summary.focus_item_id == FocusItem.id, isouter=True)
-        .join(User, User.id == FocusItem.agent_id)
-        .join(Behaviour, Behaviour.id == FocusItem.behaviour_id)
     )
-    if filters.profile is not None:
-        query = query.join(Competency, Competency.id == Behaviour.competency_id)
-    query = query.where(
+    query = _item_joins(query, filters).where(
         *_scope(viewer, filters),
         FocusItem.opened_on.between(sql.day(periods.previous_start), sql.day(periods.end)),
     )
@@ -650,7 +650,7 @@ def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -
     none = sa.literal(None, sa.Integer)
 
     def part(number: int, *keys: Any) -> sa.Select:  # type: ignore[type-arg]
-        keys = keys + (none,) * (5 - len(keys))
+        keys = keys + (none,) * (4 - len(keys))
         return sa.select(sa.literal(number), *keys, sa.func.count())
 
     def capped(days: int, value: Any, beyond: Any) -> Any:
@@ -662,7 +662,7 @@ def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -
         (i.first.is_(None), -1), (i.first > R28_DAYS, -2), else_=capped(R28_DAYS, i.time, 29)
     )
     relapse_event = sa.case((i.first <= R28_DAYS, capped(R28_DAYS, i.event, 0)))
-    relapse = part(0, i.current, i.behaviour_id, i.competency_id, relapse_time, relapse_event)
+    relapse = part(0, i.current, i.behaviour_id, relapse_time, relapse_event)
     # The curve: times after its horizon are censored there (113 stands for any of them).
     curve_time = sa.case((i.first.is_(None), -1), else_=capped(HORIZON, i.time, HORIZON + 1))
     curve_event = sa.case((i.first.is_not(None), capped(HORIZON, i.event, 0)))
@@ -682,7 +682,7 @@ def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -
         i.current == 1
     )
     parts = [
-        relapse.group_by(*relapse.selected_columns[1:6]),
+        relapse.group_by(*relapse.selected_columns[1:5]),
         curve.group_by(*curve.selected_columns[1:4]),
         sustained.group_by(*sustained.selected_columns[1:3]),
         graduation.group_by(*graduation.selected_columns[1:5]),
@@ -691,12 +691,12 @@ def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -
     end = periods.end
     items = _Items(relapse={0: [], 1: []}, curve=[], sustained={0: [], 1: []}, graduation=[],
                    lapses=[])  # fmt: skip
-    for number, current, a, b, c, d, count in _rows(sa.union_all(*parts)):
+    for number, current, a, b, c, count in _rows(sa.union_all(*parts)):
         if current is None:
             continue
         if number == 0:
-            slip = _slip(c, d, far=SlipTime(R28_DAYS + 1, R28_DAYS + 1, False))
-            items.relapse[current].append((_Recent(a, b, slip), count))
+            slip = _slip(b, c, far=SlipTime(R28_DAYS + 1, R28_DAYS + 1, False))
+            items.relapse[current].append((_Recent(a, competency_of.get(a, 0), slip), count))
         elif number == 1:
             items.curve.append((_slip(a, b), count))
         elif number == 2:
@@ -746,10 +746,11 @@ def _relapse_rows(items: list[tuple[_Recent, int]], options: Options, by: str) -
 def _escalations(viewer: User, filters: Filters, periods: Periods) -> tuple[int, int]:
     """Escalated items still open now, and as they stood at the end of the previous period.
 
-    One row per item with three lapses or more (the item's lapse count, which the scheduler
-    keeps: one per slip), with its checks done after that day: its slips then were its lapses
-    less those, and it was closed then when it is closed now and its closing check (its last
-    check done) was not done after that day.
+    Per item with three lapses or more (the item's lapse count, which the scheduler keeps: one
+    per slip), its checks done after that day: its slips then were its lapses less those, and
+    it was closed then when it is closed now and its closing check (its last check done) was
+    not done after that day. Counted in SQL: two numbers come back, not a row per item (about
+    3,000 at two years' size).
     """
     end = periods.previous_end
     later = sa.and_(
@@ -771,18 +772,17 @@ def _escalations(viewer: User, filters: Filters, periods: Periods) -> tuple[int,
     query = _item_joins(query, filters).where(
         *_scope(viewer, filters), FocusItem.lapses >= scheduling.ESCALATION_LAPSES
     )
-    now = then = 0
-    for opened_on, status, lapses, later_slips, later_done in _rows(query.group_by(FocusItem.id)):
-        if status != scheduling.CLOSED:
-            now += 1
-        closed_then = status == scheduling.CLOSED and later_done == 0
-        if (
-            opened_on <= end
-            and lapses - later_slips >= scheduling.ESCALATION_LAPSES
-            and not closed_then
-        ):
-            then += 1
-    return now, then
+    e = query.group_by(FocusItem.id).subquery().c
+    opened_on, status, lapses, later_slips, later_done = list(e)
+    closed = status == scheduling.CLOSED
+    closed_then = sa.and_(closed, later_done == 0)
+    escalated_then = sa.and_(
+        opened_on <= sa.literal(end, sa.Date),
+        lapses - later_slips >= scheduling.ESCALATION_LAPSES,
+        sa.not_(closed_then),
+    )
+    now, then = _rows(sa.select(_count(sa.not_(closed)), _count(escalated_then)))[0]
+    return int(now), int(then)
 
 
 __all__ = ["Figures", "figures"]
