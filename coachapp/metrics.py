@@ -116,19 +116,32 @@ def slip_time(item: ItemRecord) -> SlipTime | None:
     return SlipTime(observed[0][0], observed[-1][0], False)
 
 
-def _survival_steps(times: list[tuple[int, bool]]) -> list[tuple[int, float, int, int, int]]:
+T = TypeVar("T")
+
+#: (time, is_event) and how many items have it: Kaplan-Meier's input, counted.
+Times = Counter[tuple[int, bool]]
+
+
+def _once(values: Iterable[T]) -> Iterable[tuple[T, int]]:
+    """Each value counted once: the plain functions are the counted ones over single items."""
+    return ((value, 1) for value in values)
+
+
+def _survival_steps(times: Times) -> list[tuple[int, float, int, int, int]]:
     """(t, S(t), n at risk just before t, events at t, censored at t) at every distinct time.
 
     One sweep over the sorted times: the number at risk at t is everyone minus those whose
     time came before t, so censorings at t are still counted at risk for the events at t.
+    Counted input: the same integers, so the same arithmetic, as one entry per item.
     """
     events: Counter[int] = Counter()
     censorings: Counter[int] = Counter()
-    for time, is_event in times:
-        (events if is_event else censorings)[time] += 1
+    for (time, is_event), n in times.items():
+        if n > 0:
+            (events if is_event else censorings)[time] += n
     steps = []
     survival = 1.0
-    remaining = len(times)
+    remaining = sum(events.values()) + sum(censorings.values())
     for t in sorted(events.keys() | censorings.keys()):
         d, c = events[t], censorings[t]
         if d:
@@ -138,7 +151,7 @@ def _survival_steps(times: list[tuple[int, bool]]) -> list[tuple[int, float, int
     return steps
 
 
-def _survival_at(times: list[tuple[int, bool]], day: int) -> float:
+def _survival_at(times: Times, day: int) -> float:
     survival = 1.0
     for t, s, *_ in _survival_steps(times):
         if t > day:
@@ -158,21 +171,27 @@ def relapse_at(items: Iterable[ItemRecord], days: int = 28) -> Relapse:
 
 def relapse_of(slip_times: Iterable[SlipTime | None], days: int = 28) -> Relapse:
     """relapse_at from each item's SlipTime (None: never observed after day 0)."""
-    times: list[tuple[int, bool]] = []
+    return relapse_counted(_once(slip_times), days)
+
+
+def relapse_counted(slip_times: Iterable[tuple[SlipTime | None, int]], days: int = 28) -> Relapse:
+    """relapse_of over (SlipTime, how many items have it): equal to relapse_of over each
+    SlipTime repeated that many times, in time proportional to the distinct SlipTimes."""
+    times: Times = Counter()
     not_reobserved = events = censored = at_risk = 0
-    for found in slip_times:
+    for found, n in slip_times:
         if found is None or found.first > days:
-            not_reobserved += 1
+            not_reobserved += n
             continue
         time, is_event = found.time, found.event
-        times.append((time, is_event))
+        times[time, is_event] += n
         if is_event and time <= days:
-            events += 1
+            events += n
         elif time < days:
-            censored += 1
+            censored += n
         else:
-            at_risk += 1
-    value = None if not times else 1 - _survival_at(times, days)
+            at_risk += n
+    value = None if not +times else 1 - _survival_at(times, days)
     return Relapse(
         value=value,
         days=days,
@@ -212,20 +231,27 @@ def survival_curve(items: Iterable[ItemRecord], *, horizon: int | None = None) -
 
 def curve_of(slip_times: Iterable[SlipTime | None], *, horizon: int | None = None) -> Curve:
     """survival_curve from each item's SlipTime (None: never observed after day 0)."""
-    times: list[tuple[int, bool]] = []
+    return curve_counted(_once(slip_times), horizon=horizon)
+
+
+def curve_counted(slip_times: Iterable[tuple[SlipTime | None, int]], *,
+                  horizon: int | None = None) -> Curve:  # fmt: skip
+    """curve_of over (SlipTime, how many items have it), as relapse_counted."""
+    times: Times = Counter()
     not_reobserved = 0
-    for found in slip_times:
+    for found, count in slip_times:
         if found is None:
-            not_reobserved += 1
+            not_reobserved += count
             continue
         time, is_event = found.time, found.event
         if horizon is not None and time > horizon:
             time, is_event = horizon, False
-        times.append((time, is_event))
-    steps = [CurveStep(day=0, survival=1.0, at_risk=len(times), events=0, censored=0)]
+        times[time, is_event] += count
+    included = sum(n for n in times.values() if n > 0)
+    steps = [CurveStep(day=0, survival=1.0, at_risk=included, events=0, censored=0)]
     for t, s, n, d, c in _survival_steps(times):
         steps.append(CurveStep(day=t, survival=s, at_risk=n, events=d, censored=c))
-    return Curve(steps=tuple(steps), included=len(times), not_reobserved=not_reobserved)
+    return Curve(steps=tuple(steps), included=included, not_reobserved=not_reobserved)
 
 
 # --- sustained at 8 weeks --------------------------------------------------------------------
@@ -261,16 +287,23 @@ def sustained_of(
     latest: Iterable[tuple[date, Outcome | None]], *, as_of: date, end: int = 70
 ) -> Sustained:
     """sustained_at from each item's (opened_on, latest_outcome in the window)."""
+    return sustained_counted(_once(latest), as_of=as_of, end=end)
+
+
+def sustained_counted(
+    latest: Iterable[tuple[tuple[date, Outcome | None], int]], *, as_of: date, end: int = 70
+) -> Sustained:
+    """sustained_of over ((opened_on, latest outcome), how many items have it)."""
     eligible = sustained = not_reobserved = 0
-    for opened_on, outcome in latest:
+    for (opened_on, outcome), n in latest:
         if (as_of - opened_on).days < end:
             continue
         if outcome is None:
-            not_reobserved += 1
+            not_reobserved += n
             continue
-        eligible += 1
+        eligible += n
         if outcome == Outcome.SUSTAINED:
-            sustained += 1
+            sustained += n
     return Sustained(
         value=sustained / eligible if eligible else None,
         eligible=eligible,
@@ -367,7 +400,7 @@ class Graduation:
     by_day: int
 
 
-def _quantile(times: list[tuple[int, bool]], share: float) -> int | None:
+def _quantile(times: Times, share: float) -> int | None:
     """The first time at which the estimated share closed reaches `share`."""
     for t, s, *_ in _survival_steps(times):
         if 1 - s >= share - 1e-12:
@@ -389,25 +422,31 @@ class ItemSpan(Protocol):
 
 
 def time_to_graduation(items: Iterable[ItemSpan], *, as_of: date, by_day: int = 140) -> Graduation:
-    times: list[tuple[int, bool]] = []
+    return graduation_counted(_once(items), as_of=as_of, by_day=by_day)
+
+
+def graduation_counted(items: Iterable[tuple[ItemSpan, int]], *, as_of: date,
+                       by_day: int = 140) -> Graduation:  # fmt: skip
+    """time_to_graduation over (item, how many items are like it)."""
+    times: Times = Counter()
     closed = old_enough = closed_by = 0
-    for item in items:
+    for item, n in items:
         if item.closed_on is not None and item.closed_on <= as_of:
-            closed += 1
+            closed += n
             days = (item.closed_on - item.opened_on).days
-            times.append((days, True))
+            times[days, True] += n
         else:
             days = (as_of - item.opened_on).days
-            times.append((max(days, 0), False))
+            times[max(days, 0), False] += n
         if (as_of - item.opened_on).days >= by_day:
-            old_enough += 1
+            old_enough += n
             if item.closed_on is not None and (item.closed_on - item.opened_on).days <= by_day:
-                closed_by += 1
+                closed_by += n
     return Graduation(
         median=_quantile(times, 0.5),
         q1=_quantile(times, 0.25),
         q3=_quantile(times, 0.75),
-        items=len(times),
+        items=sum(n for n in times.values() if n > 0),
         closed=closed,
         share_closed_by=closed_by / old_enough if old_enough else None,
         old_enough=old_enough,
@@ -429,14 +468,19 @@ class Lapses:
 
 
 def lapses(items: Iterable[ItemSpan]) -> Lapses:
+    return lapses_counted(_once(items))
+
+
+def lapses_counted(items: Iterable[tuple[ItemSpan, int]]) -> Lapses:
+    """lapses over (item, how many items are like it)."""
     count = total = escalated = escalated_open = 0
-    for item in items:
-        count += 1
-        total += item.lapses
+    for item, n in items:
+        count += n
+        total += item.lapses * n
         if item.escalated:
-            escalated += 1
+            escalated += n
             if item.closed_on is None:
-                escalated_open += 1
+                escalated_open += n
     return Lapses(
         items=count,
         lapses=total,

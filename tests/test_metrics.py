@@ -327,3 +327,36 @@ def test_the_window_is_exactly_what_scheduling_calls_on_time(
     done = due + timedelta(days=offset)
     low, high = metrics.window(LADDER, CheckRecord(due_on=due, gap=gap))
     assert (low <= done <= high) == on_time(LADDER, due, gap, done)
+
+
+# --- counted inputs: one entry per kind of item, with how many items are of that kind -------
+
+
+@given(items=items_strategy, counts=st.lists(st.integers(1, 40), min_size=40, max_size=40),
+       age=st.integers(0, 400), days=st.integers(1, 90))  # fmt: skip
+def test_the_counted_forms_equal_the_plain_ones_over_the_items_repeated(
+    items: list[ItemRecord], counts: list[int], age: int, days: int
+) -> None:
+    """What the dashboard's SQL groups feed in: exactly the plain figures, floats included."""
+    pairs = list(zip(items, counts, strict=False))
+    repeated = [i for i, n in pairs for _ in range(n)]
+    as_of = day(age)
+    slips = [(metrics.slip_time(i), n) for i, n in pairs]
+    assert metrics.relapse_counted(slips, days) == metrics.relapse_at(repeated, days)
+    assert metrics.curve_counted(slips, horizon=days) == metrics.survival_curve(
+        repeated, horizon=days
+    )
+    latest = [((i.opened_on, metrics.latest_outcome(i)), n) for i, n in pairs]
+    assert metrics.sustained_counted(latest, as_of=as_of) == metrics.sustained_at(
+        repeated, as_of=as_of
+    )
+    assert metrics.graduation_counted(pairs, as_of=as_of) == metrics.time_to_graduation(
+        repeated, as_of=as_of
+    )
+    assert metrics.lapses_counted(pairs) == metrics.lapses(repeated)
+
+
+def test_a_kind_counted_zero_times_is_no_item() -> None:
+    slips = [(metrics.SlipTime(3, 5, True), 0), (metrics.SlipTime(2, 9, False), 2)]
+    assert metrics.relapse_counted(slips) == metrics.relapse_of([metrics.SlipTime(2, 9, False)] * 2)
+    assert metrics.curve_counted(slips) == metrics.curve_of([metrics.SlipTime(2, 9, False)] * 2)

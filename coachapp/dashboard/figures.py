@@ -15,9 +15,10 @@ Exactly the figures of coachapp.metrics, from the same definitions:
   summary row (first observed day, first slip, last observed day, latest outcome on days
   49..70, closing day, slips) and its age: SQL groups the items by what each figure reads of
   them (R28: its time up to day 28; the curve: up to day 112; graduation: its closing day or
-  age), and Python runs metrics.relapse_of / curve_of / sustained_of / time_to_graduation /
-  lapses over one representative per group, repeated: a few thousand rows for a year, not one
-  per item.
+  age), and Python runs metrics.relapse_counted / curve_counted / sustained_counted /
+  graduation_counted / lapses_counted over one representative per group with its count (the
+  same integers into the same arithmetic as one entry per item): a few thousand rows for a
+  year, not one per item, and Kaplan-Meier over (t, events, censored) counts.
 
 tests/test_dashboard_figures.py checks every figure against coachapp.metrics over the full
 records on both backends.
@@ -26,7 +27,6 @@ records on both backends.
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import chain, repeat
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -191,7 +191,8 @@ def figures(viewer: User, filters: Filters, options: Options, periods: Periods,
     """Five statements, whatever the size of the data (obstacles included)."""
     sql = _Sql(db.session.get_bind().dialect.name)
     teams, overdue_days = _per_team(viewer, filters, periods, ladder, sql)
-    items = _recent_items(viewer, filters, periods, sql)
+    competency_of = {b.id: b.parent for b in options.behaviours if b.parent is not None}
+    items = _recent_items(viewer, filters, periods, sql, competency_of)
     escalated_now, escalated_then = _escalations(viewer, filters, periods)
     waiting, raised_now, raised_before = _obstacles(viewer, filters, periods)
 
@@ -201,11 +202,10 @@ def figures(viewer: User, filters: Filters, options: Options, periods: Periods,
     now = _on_time(total.now_counted, total.now_on_time, total.backlog, overdue_days)
     before = _on_time(total.before_counted, total.before_on_time, 0, [])
     current, previous = items.relapse[1], items.relapse[0]
-    r28 = metrics.relapse_of((i.slip for i in _repeat(current)), R28_DAYS)
-    r28_before = metrics.relapse_of((i.slip for i in _repeat(previous)), R28_DAYS)
-    s56 = metrics.sustained_of(_repeat(items.sustained[1]), as_of=periods.end, end=S56_END)
-    s56_before = metrics.sustained_of(_repeat(items.sustained[0]), as_of=periods.end,
-                                      end=S56_END)  # fmt: skip
+    r28 = metrics.relapse_counted(((i.slip, n) for i, n in current), R28_DAYS)
+    r28_before = metrics.relapse_counted(((i.slip, n) for i, n in previous), R28_DAYS)
+    s56 = metrics.sustained_counted(items.sustained[1], as_of=periods.end, end=S56_END)
+    s56_before = metrics.sustained_counted(items.sustained[0], as_of=periods.end, end=S56_END)
     tiles = [
         Tile("on_time", _l("Follow-ups on time"), now.value, before.value, now.counted,
              before.counted, True),
@@ -220,10 +220,8 @@ def figures(viewer: User, filters: Filters, options: Options, periods: Periods,
         Tile("obstacles", _l("Obstacles waiting"), waiting, None, None, None, False),
     ]  # fmt: skip
     more = More(
-        graduation=metrics.time_to_graduation(
-            _repeat(items.graduation), as_of=periods.end, by_day=BY_DAY
-        ),
-        lapses=metrics.lapses(_repeat(items.lapses)),
+        graduation=metrics.graduation_counted(items.graduation, as_of=periods.end, by_day=BY_DAY),
+        lapses=metrics.lapses_counted(items.lapses),
         outcomes=metrics.OutcomeRates(
             done=total.done,
             observed=total.observed,
@@ -236,7 +234,7 @@ def figures(viewer: User, filters: Filters, options: Options, periods: Periods,
     )
     return Figures(
         tiles=tiles,
-        curve=metrics.curve_of(_repeat(items.curve), horizon=HORIZON),
+        curve=metrics.curve_counted(items.curve, horizon=HORIZON),
         by_manager=_on_time_rows(teams, options, "manager"),
         by_team=_on_time_rows(teams, options, "team"),
         by_competency=_relapse_rows(current, options, "competency"),
@@ -418,43 +416,51 @@ _PARTS: tuple[tuple[str, ...], ...] = (
     # Checks done in the period, all teams together: outcomes and self-check agreement.
     ("done", "observed", "partly", "no_chance"),
 )
-#: The sums of the summary rows' part (number 4): the done checks' share of each figure.
-_DAY_PART = ("now_counted", "now_on_time", "before_counted", "before_on_time", "backlog_then",
-             "done", "observed", "partly", "no_chance")  # fmt: skip
-_NAMES = {**dict(enumerate(_PARTS)), 4: _DAY_PART}
+#: The summary rows' parts (numbers 4 to 6): the done checks' share of each figure, from the
+#: days in the current period, in the previous one, and after today.
+_DAY_PARTS: dict[int, tuple[str, ...]] = {
+    4: ("now_counted", "now_on_time", "done", "observed", "partly", "no_chance", "backlog_then"),
+    5: ("before_counted", "before_on_time"),
+    6: ("backlog_then",),
+}
+_NAMES = {**dict(enumerate(_PARTS)), **_DAY_PARTS}
 _WIDTH = max(len(part) for part in _NAMES.values())
 
 
-def _check_days(viewer: User, filters: Filters, periods: Periods) -> sa.Select:  # type: ignore[type-arg]
+def _check_days(viewer: User, filters: Filters, periods: Periods) -> list[sa.Select]:  # type: ignore[type-arg]
     """The done checks' counts per team from dashboard_check_day (see CheckDay): on time and
     counted by due day, done and outcomes by the day done, and the done checks that were in the
-    backlog at the end of the previous period (window closed by then, done after it)."""
+    backlog at the end of the previous period (window closed by then, done after it).
+
+    One part per range of days, each summing plain columns over the rows its WHERE keeps: a sum
+    of CASEs per figure over every row read cost twice as much (SQLite, 36,000 rows for 52
+    weeks).
+    """
     d = CheckDay
+    # The backlog then: late checks whose window had closed by then (late_closes on or before
+    # it) not done by then (late_done after it). Every late check adds one to each, in its own
+    # team and profile, so the sum up to that day equals the one after it, negated: the days
+    # after the previous period are enough (those of the current period, and any after today).
+    backlog_then = sa.func.sum(d.late_done - d.late_closes)
+    now = [sa.func.sum(c) for c in (d.due_done, d.due_in_window, d.done, d.observed, d.partly,
+                                    d.no_chance)] + [backlog_then]  # fmt: skip
+    before = [sa.func.sum(d.due_done), sa.func.sum(d.due_in_window)]
+    ranges = {
+        4: (d.day.between(periods.start, periods.end), now),
+        5: (d.day.between(periods.previous_start, periods.previous_end), before),
+        6: (d.day > periods.end, [backlog_then]),
+    }
+    parts = []
+    for number, (days, sums) in ranges.items():
+        query = sa.select(sa.literal(number), d.team_id, sa.literal(0), *sums,
+                          *[sa.literal(0)] * (_WIDTH - len(sums))).where(days)  # fmt: skip
+        parts.append(_day_scope(query, viewer, filters).group_by(d.team_id))
+    return parts
 
-    def total(column: Any, start: date, end: date | None) -> sa.ColumnElement[int]:
-        inside = d.day >= start if end is None else d.day.between(start, end)
-        return sa.func.coalesce(sa.func.sum(sa.case((inside, column), else_=0)), 0)
 
-    now, before = (periods.start, periods.end), (periods.previous_start, periods.previous_end)
-    sums = [
-        total(d.due_done, *now),
-        total(d.due_in_window, *now),
-        total(d.due_done, *before),
-        total(d.due_in_window, *before),
-        # The backlog then: late checks whose window had closed by then (late_closes on or
-        # before it) not done by then (late_done after it). Every late check adds one to each, in
-        # its own team and profile, so the sum up to that day equals the one after it, negated:
-        # the rows since the previous period began are enough.
-        total(d.late_done - d.late_closes, periods.previous_end + timedelta(days=1), None),
-        total(d.done, *now),
-        total(d.observed, *now),
-        total(d.partly, *now),
-        total(d.no_chance, *now),
-    ]
-    query = sa.select(sa.literal(4), d.team_id, sa.literal(0), *sums,
-                      *[sa.literal(0)] * (_WIDTH - len(sums))).where(
-        d.day >= periods.previous_start
-    )  # fmt: skip
+def _day_scope(query: sa.Select, viewer: User, filters: Filters) -> sa.Select:  # type: ignore[type-arg]
+    """The viewer's scope and the filters, on dashboard_check_day."""
+    d = CheckDay
     if viewer.role == Role.MANAGER:
         query = query.where(d.team_id.in_(teams_in_scope(viewer)))
     if filters.team is not None:
@@ -469,7 +475,7 @@ def _check_days(viewer: User, filters: Filters, periods: Periods) -> sa.Select: 
         )
     if filters.profile is not None:
         query = query.where(d.role_profile_id == filters.profile)
-    return query.group_by(d.team_id)
+    return query
 
 
 def _per_team(viewer: User, filters: Filters, periods: Periods, ladder: Ladder,
@@ -501,7 +507,7 @@ def _per_team(viewer: User, filters: Filters, periods: Periods, ladder: Ladder,
     )
     parts = [counted, open_rows]
     if summarised(filters):
-        parts.append(_check_days(viewer, filters, periods))
+        parts.extend(_check_days(viewer, filters, periods))
     else:
         # All teams together (team None): only the totals show these.
         parts.append(part(2, sa.null(), _PARTS[2]).where(c.done.between(offset(periods.start), 0)))
@@ -593,8 +599,9 @@ class _Span(NamedTuple):
 @dataclass
 class _Items:
     """The items opened in the two periods, as (representative, how many) pairs: items that
-    every figure reading that part sees alike are one SQL group, so the figures of
-    coachapp.metrics over the pairs repeated are those over the items themselves."""
+    every figure reading that part sees alike are one SQL group, and coachapp.metrics' counted
+    functions (relapse_counted, curve_counted, ...) over the pairs equal its plain ones over
+    the items themselves, in time proportional to the groups."""
 
     #: By period (1: current, 0: previous): R28 per behaviour and competency and in all.
     relapse: dict[int, list[tuple[_Recent, int]]]
@@ -606,19 +613,19 @@ class _Items:
     lapses: list[tuple[_Span, int]]
 
 
-def _repeat(pairs: "list[tuple[Any, int]]") -> Any:
-    return chain.from_iterable(repeat(value, count) for value, count in pairs)
-
-
 #: R28's days and the curve's horizon: later times count alike (at risk then censored).
 R28_DAYS, HORIZON = 28, 112
 
 
-def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -> _Items:
+def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql,
+                  competency_of: dict[int, int]) -> _Items:  # fmt: skip
     """The items opened since the previous period began, grouped in SQL by what each figure
     reads of them: their summary row (coachapp.dashboard.summaries), kept as checks are
     recorded (none for an item without a done check). One statement; its rows do not grow
-    with the items (at most a few hundred per behaviour and part)."""
+    with the items (at most a few hundred per behaviour and part).
+
+    A behaviour's competency comes from the viewer's options (`competency_of`, the same
+    behaviour-to-competency tree): joining the behaviours for it cost a look-up per item."""
     summary = ItemSummary
     age = -sql.days_since(FocusItem.opened_on, periods.end)
     time = sa.func.coalesce(summary.first_slip, summary.last_observed)
@@ -632,7 +639,6 @@ def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -
                 (FocusItem.opened_on <= sql.day(periods.previous_end), 0),
             ).label("current"),
             FocusItem.behaviour_id.label("behaviour_id"),
-            Behaviour.competency_id.label("competency_id"),
             age.label("age"),
             summary.first_observed.label("first"),
             time.label("time"),
@@ -643,12 +649,8 @@ def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -
         )
         .select_from(FocusItem)
         .join(summary, summary.focus_item_id == FocusItem.id, isouter=True)
-        .join(User, User.id == FocusItem.agent_id)
-        .join(Behaviour, Behaviour.id == FocusItem.behaviour_id)
     )
-    if filters.profile is not None:
-        query = query.join(Competency, Competency.id == Behaviour.competency_id)
-    query = query.where(
+    query = _item_joins(query, filters).where(
         *_scope(viewer, filters),
         FocusItem.opened_on.between(sql.day(periods.previous_start), sql.day(periods.end)),
     )
@@ -656,7 +658,7 @@ def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -
     none = sa.literal(None, sa.Integer)
 
     def part(number: int, *keys: Any) -> sa.Select:  # type: ignore[type-arg]
-        keys = keys + (none,) * (5 - len(keys))
+        keys = keys + (none,) * (4 - len(keys))
         return sa.select(sa.literal(number), *keys, sa.func.count())
 
     def capped(days: int, value: Any, beyond: Any) -> Any:
@@ -668,7 +670,7 @@ def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -
         (i.first.is_(None), -1), (i.first > R28_DAYS, -2), else_=capped(R28_DAYS, i.time, 29)
     )
     relapse_event = sa.case((i.first <= R28_DAYS, capped(R28_DAYS, i.event, 0)))
-    relapse = part(0, i.current, i.behaviour_id, i.competency_id, relapse_time, relapse_event)
+    relapse = part(0, i.current, i.behaviour_id, relapse_time, relapse_event)
     # The curve: times after its horizon are censored there (113 stands for any of them).
     curve_time = sa.case((i.first.is_(None), -1), else_=capped(HORIZON, i.time, HORIZON + 1))
     curve_event = sa.case((i.first.is_not(None), capped(HORIZON, i.event, 0)))
@@ -688,7 +690,7 @@ def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -
         i.current == 1
     )
     parts = [
-        relapse.group_by(*relapse.selected_columns[1:6]),
+        relapse.group_by(*relapse.selected_columns[1:5]),
         curve.group_by(*curve.selected_columns[1:4]),
         sustained.group_by(*sustained.selected_columns[1:3]),
         graduation.group_by(*graduation.selected_columns[1:5]),
@@ -697,12 +699,12 @@ def _recent_items(viewer: User, filters: Filters, periods: Periods, sql: _Sql) -
     end = periods.end
     items = _Items(relapse={0: [], 1: []}, curve=[], sustained={0: [], 1: []}, graduation=[],
                    lapses=[])  # fmt: skip
-    for number, current, a, b, c, d, count in _rows(sa.union_all(*parts)):
+    for number, current, a, b, c, count in _rows(sa.union_all(*parts)):
         if current is None:
             continue
         if number == 0:
-            slip = _slip(c, d, far=SlipTime(R28_DAYS + 1, R28_DAYS + 1, False))
-            items.relapse[current].append((_Recent(a, b, slip), count))
+            slip = _slip(b, c, far=SlipTime(R28_DAYS + 1, R28_DAYS + 1, False))
+            items.relapse[current].append((_Recent(a, competency_of.get(a, 0), slip), count))
         elif number == 1:
             items.curve.append((_slip(a, b), count))
         elif number == 2:
@@ -740,7 +742,7 @@ def _relapse_rows(items: list[tuple[_Recent, int]], options: Options, by: str) -
     for group in groups:
         if group.id not in grouped:
             continue
-        result = metrics.relapse_of(_repeat(grouped[group.id]), R28_DAYS)
+        result = metrics.relapse_counted(grouped[group.id], R28_DAYS)
         rows.append(Row(group.id, group.name, result.value, result.included,
                         str(result.not_reobserved)))  # fmt: skip
     return rows
@@ -752,10 +754,11 @@ def _relapse_rows(items: list[tuple[_Recent, int]], options: Options, by: str) -
 def _escalations(viewer: User, filters: Filters, periods: Periods) -> tuple[int, int]:
     """Escalated items still open now, and as they stood at the end of the previous period.
 
-    One row per item with three lapses or more (the item's lapse count, which the scheduler
-    keeps: one per slip), with its checks done after that day: its slips then were its lapses
-    less those, and it was closed then when it is closed now and its closing check (its last
-    check done) was not done after that day.
+    Per item with three lapses or more (the item's lapse count, which the scheduler keeps: one
+    per slip), its checks done after that day: its slips then were its lapses less those, and
+    it was closed then when it is closed now and its closing check (its last check done) was
+    not done after that day. Counted in SQL: two numbers come back, not a row per item (about
+    3,000 at two years' size).
     """
     end = periods.previous_end
     later = sa.and_(
@@ -777,18 +780,17 @@ def _escalations(viewer: User, filters: Filters, periods: Periods) -> tuple[int,
     query = _item_joins(query, filters).where(
         *_scope(viewer, filters), FocusItem.lapses >= scheduling.ESCALATION_LAPSES
     )
-    now = then = 0
-    for opened_on, status, lapses, later_slips, later_done in _rows(query.group_by(FocusItem.id)):
-        if status != scheduling.CLOSED:
-            now += 1
-        closed_then = status == scheduling.CLOSED and later_done == 0
-        if (
-            opened_on <= end
-            and lapses - later_slips >= scheduling.ESCALATION_LAPSES
-            and not closed_then
-        ):
-            then += 1
-    return now, then
+    e = query.group_by(FocusItem.id).subquery().c
+    opened_on, status, lapses, later_slips, later_done = list(e)
+    closed = status == scheduling.CLOSED
+    closed_then = sa.and_(closed, later_done == 0)
+    escalated_then = sa.and_(
+        opened_on <= sa.literal(end, sa.Date),
+        lapses - later_slips >= scheduling.ESCALATION_LAPSES,
+        sa.not_(closed_then),
+    )
+    now, then = _rows(sa.select(_count(sa.not_(closed)), _count(escalated_then)))[0]
+    return int(now), int(then)
 
 
 __all__ = ["Figures", "figures"]
