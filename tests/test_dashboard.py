@@ -529,8 +529,9 @@ def test_the_raw_checks_carry_due_window_done_outcome_and_self_check(
 ) -> None:
     auth.login(coached.trainer_tara)
     rows = csv_rows(client, f"/dashboard/export/checks.csv?team={coached.team_b.id}")
-    assert rows[0] == ["check", "item", "agent", "due_on", "gap", "window_from", "window_to",
-                       "done_on", "outcome", "on_time", "self_check", "day"]  # fmt: skip
+    assert rows[0] == ["Follow-up", "Focus item", "Agent", "Due on", "Gap (days)",
+                       "Window from", "Window to", "Done on", "Outcome", "On time",
+                       "Self-check", "Day"]  # fmt: skip
     # Bo's slip: due Wednesday 7 January, gap 2, window to Thursday 8, done on Friday 9.
     assert [r[3:] for r in rows[1:]] == [
         ["2026-01-07", "2", "2026-01-07", "2026-01-08", "2026-01-09", "slipped", "false", "", "4"],
@@ -578,3 +579,15 @@ def test_an_old_open_item_counts_with_its_earlier_slips(
     )
     assert tile(page, "Overdue backlog").startswith("Overdue backlog 6")
     assert "Alex Adams" in text(client, "/dashboard/items?figure=escalated")
+
+
+def test_an_export_is_headed_in_the_readers_language(
+    client: FlaskClient, auth: Auth, coached: World
+) -> None:
+    auth.login(coached.trainer_tara)
+    response = client.get("/dashboard/export/tiles.csv", headers={"Accept-Language": "pl"})
+    header = response.get_data(as_text=True).lstrip("\ufeff").splitlines()[0].split(",")
+    polish = ["Wskaźnik", "Wartość", "Liczba", "Poprzednia wartość", "Poprzednia liczba"]
+    assert header[:5] == polish
+    english = client.get("/dashboard/export/tiles.csv").get_data(as_text=True)
+    assert english.lstrip("\ufeff").startswith("Figure,Value,Count,Previous value,Previous count")

@@ -114,7 +114,7 @@ def test_the_csv_export_has_a_row_per_field_and_defuses_formulas(
     text = answer.get_data(as_text=True)
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    assert rows[0] == ["record", "id", "part_of", "field", "value"]
+    assert rows[0] == ["Record", "Id", "Part of", "Field", "Value"]
     by_field = {(r[0], r[3]): r for r in rows[1:]}
     assert by_field[("person", "name")][4] == "Alex Adams"
     notes = [r for r in rows if r[0] == "observation" and r[3] == "note"]

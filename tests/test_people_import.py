@@ -348,7 +348,7 @@ def test_the_links_csv_is_safe_to_open_in_a_spreadsheet(app: Flask) -> None:
     issued = [import_service.Issued("=HYPERLINK(1)", "", Role.TRAINER, "", "https://x/invite/t")]
     table = list(csv.reader(io.StringIO(import_service.links_csv(issued))))
     assert table == [
-        ["name", "email", "team", "link"],
+        ["Name", "E-mail", "Team", "Link"],
         ["'=HYPERLINK(1)", "", "", "https://x/invite/t"],
     ]
 
@@ -407,7 +407,7 @@ def test_upload_preview_confirm_and_links(client: FlaskClient, auth: Auth, world
     assert uri and uri.group(2).startswith("invitations-")
     table = base64.b64decode(uri.group(1)).decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(table)))
-    assert lines[0] == ["name", "email", "team", "link"]
+    assert lines[0] == ["Name", "E-mail", "Team", "Link"]
     assert [line[:3] for line in lines[1:]] == [
         ["Žydrūnė Šimkutė", "zydrune@example.lt", "Vilnius"],
         ["Łukasz Żółkiewski", "lukasz@example.pl", "Vilnius"],
@@ -520,7 +520,7 @@ def test_cli_writes_the_links_to_a_new_file(runner, world: World, tmp_path: Path
     assert result.exit_code == 0, result.output
     assert "4 invitation link(s) written to" in result.output and "/invite/" not in result.output
     lines = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert lines[0] == ["name", "email", "team", "link"] and len(lines) == 5
+    assert lines[0] == ["Name", "E-mail", "Team", "Link"] and len(lines) == 5
     assert all(line[3].startswith("https://coach.example.org/invite/") for line in lines[1:])
     assert count(Invitation) == 4
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "people.imported"))
@@ -535,7 +535,7 @@ def test_cli_prints_the_links_without_links_out(runner, world: World, tmp_path: 
     path.write_text(HEADER + "Анна Кузнецова,,agent,Phones,\n", encoding="utf-8")
     result = runner.invoke(args=["people", "import", str(path)])
     assert result.exit_code == 0, result.output
-    assert "name,email,team,link" in result.output
+    assert "Name,E-mail,Team,Link" in result.output
     assert re.search(r"Анна Кузнецова,,Phones,http://localhost:5000/invite/\S+", result.output)
     bad = runner.invoke(args=["people", "import", str(path), "--base-url", "coach.example.org"])
     assert bad.exit_code == 2 and "https://" in bad.output

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 
 from flask import Response
+from flask_babel import lazy_gettext as _l
 
 from coachapp import metrics
 from coachapp.dashboard import service
@@ -29,36 +30,84 @@ TABLES = (
 )
 
 
+#: The header of each column, in the reader's language (the rows below them are data).
+HEADERS = {
+    "figure": _l("Figure"),
+    "value": _l("Value"),
+    "count": _l("Count"),
+    "previous_value": _l("Previous value"),
+    "previous_count": _l("Previous count"),
+    "from": _l("From"),
+    "to": _l("To"),
+    "manager": _l("Manager"),
+    "team": _l("Team"),
+    "on_time_share": _l("Share on time"),
+    "checks_counted": _l("Checks counted"),
+    "overdue_now": _l("Overdue now"),
+    "competency": _l("Competency"),
+    "behaviour": _l("Behaviour"),
+    "r28": _l("Relapse by 4 weeks (R28)"),
+    "items_included": _l("Items counted"),
+    "not_reobserved": _l("Not seen again"),
+    "day": _l("Day"),
+    "still_holding": _l("Still holding"),
+    "at_risk": _l("At risk"),
+    "slips": _l("Slips"),
+    "censored": _l("Censored"),
+    "already_due": _l("Already due"),
+    "item": _l("Focus item"),
+    "agent": _l("Agent"),
+    "agent_name": _l("Agent's name"),
+    "opened_on": _l("Opened on"),
+    "status": _l("Status"),
+    "closed_on": _l("Closed on"),
+    "checks": _l("Follow-ups"),
+    "check": _l("Follow-up"),
+    "due_on": _l("Due on"),
+    "gap": _l("Gap (days)"),
+    "window_from": _l("Window from"),
+    "window_to": _l("Window to"),
+    "done_on": _l("Done on"),
+    "outcome": _l("Outcome"),
+    "on_time": _l("On time"),
+    "self_check": _l("Self-check"),
+}
+
+
+def _header(*keys: str) -> list[object]:
+    return [str(HEADERS[key]) for key in keys]
+
+
 def rows(
     table: str, data: service.Data, ladder: Ladder, periods: service.Periods
 ) -> Iterator[list[object]]:
     options = data.options
     if table == "tiles":
-        yield ["figure", "value", "count", "previous_value", "previous_count", "from", "to"]
+        yield _header("figure", "value", "count", "previous_value", "previous_count", "from", "to")
         for tile in service.tiles(data, ladder, periods):
             yield [tile.key, _value(tile.value, tile.enough), tile.n,
                    _value(tile.previous, tile.previous_enough), tile.previous_n,
                    periods.start, periods.end]  # fmt: skip
     elif table in ("by_manager", "by_team"):
-        yield [table.removeprefix("by_"), "on_time_share", "checks_counted", "overdue_now"]
+        yield _header(table.removeprefix("by_"), "on_time_share", "checks_counted", "overdue_now")
         for row in service.on_time_by(data, ladder, periods, table.removeprefix("by_")):
             yield [row.label, _value(row.value, row.enough), row.n, row.detail]
     elif table in ("by_competency", "by_behaviour"):
-        yield [table.removeprefix("by_"), "r28", "items_included", "not_reobserved"]
+        yield _header(table.removeprefix("by_"), "r28", "items_included", "not_reobserved")
         for row in service.relapse_by(data, periods, table.removeprefix("by_")):
             yield [row.label, _value(row.value, row.enough), row.n, row.detail]
     elif table == "curve":
-        yield ["day", "still_holding", "at_risk", "slips", "censored"]
+        yield _header("day", "still_holding", "at_risk", "slips", "censored")
         for step in service.curve(data, periods).steps:
             yield [step.day, round(step.survival, 6), step.at_risk, step.events, step.censored]
     elif table == "load":
         load, managers = service.forward_load(data, periods.end)
-        yield ["manager", "already_due", *[w.isoformat() for w in load.weeks]]
+        yield [*_header("manager", "already_due"), *[w.isoformat() for w in load.weeks]]
         for manager in managers:
             yield [manager.name, load.overdue[manager.id], *load.per_week[manager.id]]
     elif table == "items":
-        yield ["item", "agent", "agent_name", "team", "behaviour", "competency", "opened_on",
-               "status", "closed_on", "checks", "slips"]  # fmt: skip
+        yield _header("item", "agent", "agent_name", "team", "behaviour", "competency",
+                      "opened_on", "status", "closed_on", "checks", "slips")  # fmt: skip
         for item in data.items:
             yield [item.id, item.agent_id, item.agent_name, options.name("team", item.team_id or 0),
                    options.name("behaviour", item.behaviour_id),
@@ -66,8 +115,8 @@ def rows(
                    item.status, item.record.closed_on, len(item.record.checks),
                    item.record.lapses]  # fmt: skip
     elif table == "checks":
-        yield ["check", "item", "agent", "due_on", "gap", "window_from", "window_to", "done_on",
-               "outcome", "on_time", "self_check", "day"]  # fmt: skip
+        yield _header("check", "item", "agent", "due_on", "gap", "window_from", "window_to",
+                      "done_on", "outcome", "on_time", "self_check", "day")  # fmt: skip
         for item in data.items:
             for check_id, check in zip(item.check_ids, item.record.checks, strict=True):
                 yield _check(item, check_id, check, ladder)

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Response
+from flask_babel import gettext as _
 
 from coachapp.extensions import db
 from coachapp.log.service import ended_sessions, focus_items_of
@@ -108,7 +109,7 @@ def json_download(agent: User, *, now: datetime) -> Response:
 def csv_download(agent: User, *, now: datetime) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["record", "id", "part_of", "field", "value"])
+    writer.writerow([_("Record"), _("Id"), _("Part of"), _("Field"), _("Value")])
     writer.writerows(csv_rows(everything_about(agent, now=now)))
     # The byte-order mark lets spreadsheet programs read the file as UTF-8.
     return _download("\ufeff" + buffer.getvalue(), "text/csv", _file_name(now, "csv"))

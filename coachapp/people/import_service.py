@@ -15,7 +15,8 @@ from coachapp.models import Role, RoleProfile, Team, User
 from coachapp.people.csv_import import Outcome, Plan, key
 from coachapp.setup.teams import create_team
 
-LINK_COLUMNS = ("name", "email", "team", "link")
+#: The links sheet's header row, in the reader's language.
+LINK_HEADERS = (_l("Name"), _l("E-mail"), _l("Team"), _l("Link"))
 
 
 class ImportHasErrors(DomainError):
@@ -105,7 +106,7 @@ def links_csv(issued: list[Issued]) -> str:
     """name, email, team, link of each new invitation, as CSV text for a spreadsheet."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(LINK_COLUMNS)
+    writer.writerow([str(label) for label in LINK_HEADERS])
     for person in issued:
         writer.writerow([_cell(person.name), _cell(person.email), _cell(person.team), person.link])
     return buffer.getvalue()

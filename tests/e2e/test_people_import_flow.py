@@ -82,7 +82,7 @@ def test_an_admin_uploads_previews_and_prints_the_links(page: Page) -> None:
     assert re.fullmatch(r"invitations-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
     text = open(download.path(), encoding="utf-8-sig").read()  # noqa: PTH123, SIM115
     lines = list(csv.reader(io.StringIO(text)))
-    assert lines[0] == ["name", "email", "team", "link"]
+    assert lines[0] == ["Name", "E-mail", "Team", "Link"]
     assert [line[0] for line in lines[1:]] == [
         "Žydrūnė Šimkutė",
         "Łukasz Żółkiewski",
