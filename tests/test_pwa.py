@@ -60,15 +60,26 @@ def test_the_maskable_icon_fills_its_square():
 def test_every_page_links_the_manifest_and_the_offline_scripts(
     client: FlaskClient, auth: Auth, world: World
 ):
-    for signed_in in (False, True):
-        if signed_in:
-            auth.login(world.manager_maria)
-        page = client.get("/signin" if not signed_in else "/today").get_data(as_text=True)
+    names = assets.static_names()
+
+    def script(name: str) -> str:
+        return f'src="/static/{names["js/" + name]}" defer'
+
+    agent = world.agent_alex
+    for who, path in ((None, "/signin"), (world.manager_maria, "/today"), (agent, f"/agents/{agent.id}")):
+        if who is not None:
+            auth.login(who)
+        page = client.get(path).get_data(as_text=True)
         assert '<link rel="manifest" href="/manifest.webmanifest">' in page
-        names = assets.static_names()
         assert f'rel="apple-touch-icon" href="/static/{names["icons/icon-192.png"]}"' in page
-        for script in ("outbox.js", "offline.js", "shadowing.js"):
-            assert f'src="/static/{names["js/" + script]}" defer' in page
+        for name in ("outbox.js", "offline.js", "app.js"):
+            assert script(name) in page
+        # The shift's script only where shifts happen: a manager's pages.
+        assert (script("shadowing.js") in page) == (who is world.manager_maria), path
+        # app.js last in the head: the task that runs the last deferred script of the layout
+        # also runs DOMContentLoaded (htmx's processing of the page).
+        head = page[: page.index("</head>")]
+        assert head.rindex("<script ") == head.index(script("app.js")) - len("<script ")
         assert 'data-worker-url="/service-worker.js"' in page
 
 
