@@ -221,7 +221,7 @@ def sign_in(context: Any, name: str) -> None:
     signin = context.request.get("/signin").text()
     token = re.search(r'name="csrf_token" value="([^"]+)"', signin)
     person = re.search(
-        r'name="user_id" value="(\d+)">\s*<button[^>]*>\s*<span class="person-name">'
+        r'name="user_id" value="(\d+)">\s*<span class="person-name">'
         + re.escape(name),
         signin,
     )
