@@ -103,3 +103,13 @@ function setUpAgentSearch() {
 }
 
 document.addEventListener("DOMContentLoaded", setUpAgentSearch);
+
+// A thread's "Reply or ask" (or "Answer"): a plain link to the thread's page, which one listener
+// opens in place through htmx. An hx-get on each link had htmx process every one of them as an
+// agent's log loaded, a long task on a phone; the link itself still works without JavaScript.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a[data-thread-open]");
+  if (!link || !self.htmx || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+  event.preventDefault();
+  self.htmx.ajax("GET", link.href, { source: link, target: link.closest(".thread"), swap: "outerHTML" });
+});

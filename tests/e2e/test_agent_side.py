@@ -86,9 +86,11 @@ def test_an_agent_asks_the_manager_answers_and_the_self_check_reaches_the_next_c
     # Seen, then a question, in place.
     entry.get_by_role("button", name="Mark as seen").tap()
     expect(entry.get_by_role("button", name="Mark as seen")).to_have_count(0)
+    log_url = page.url
     entry.get_by_role("link", name="Reply or ask").tap()
     question = f"Do I ask before every hold, even a short one? {reference}"
     entry.get_by_label("Your reply or question").fill(question)
+    assert page.url == log_url, "the link opens the thread in place, not its own page"
     entry.get_by_role("button", name="Ask for clarification").tap()
     expect(entry.get_by_role("status")).to_have_text("Sent.")
     expect(entry).to_contain_text(question)
