@@ -35,6 +35,7 @@ import json
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -221,8 +222,7 @@ def sign_in(context: Any, name: str) -> None:
     signin = context.request.get("/signin").text()
     token = re.search(r'name="csrf_token" value="([^"]+)"', signin)
     person = re.search(
-        r'name="user_id" value="(\d+)">\s*<span class="person-name">'
-        + re.escape(name),
+        r'name="user_id" value="(\d+)">\s*<span class="person-name">' + re.escape(name),
         signin,
     )
     assert token and person, f"the demo sign-in page lists {name}"
@@ -402,6 +402,15 @@ def main() -> None:
                     f"  lighthouse {name:10} {scores}  TBT {blocking}"
                     f"  long tasks {run.get('longTasks', [])[:3]}  {run.get('problems') or ''}"
                 )
+            # A page's score moves by a point or two from run to run (Lighthouse's own advice is
+            # the median of five runs): the median of the runs that measured, per category.
+            measured = [r["scores"] for r in page_runs if "performance" in r.get("scores", {})]
+            if len(measured) > 1:
+                medians = " / ".join(
+                    str(statistics.median_low(s[c] for s in measured if s.get(c) is not None))
+                    for c in CATEGORIES
+                )
+                print(f"  lighthouse {name:10} median of {len(measured)} runs: {medians}")
     print(f"  details: {out}")
 
 
