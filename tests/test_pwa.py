@@ -66,7 +66,8 @@ def test_every_page_links_the_manifest_and_the_offline_scripts(
         return f'src="/static/{names["js/" + name]}" defer'
 
     agent = world.agent_alex
-    for who, path in ((None, "/signin"), (world.manager_maria, "/today"), (agent, f"/agents/{agent.id}")):
+    visits = ((None, "/signin"), (world.manager_maria, "/today"), (agent, f"/agents/{agent.id}"))
+    for who, path in visits:
         if who is not None:
             auth.login(who)
         page = client.get(path).get_data(as_text=True)
