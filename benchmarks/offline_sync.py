@@ -95,8 +95,7 @@ def signed_in_context(browser, url: str):  # type: ignore[no-untyped-def]
     signin = context.request.get("/signin").text()
     token = re.search(r'name="csrf_token" value="([^"]+)"', signin)
     person = re.search(
-        r'name="user_id" value="(\d+)">\s*<span class="person-name">'
-        + re.escape(MANAGER),
+        r'name="user_id" value="(\d+)">\s*<span class="person-name">' + re.escape(MANAGER),
         signin,
     )
     assert token and person, "the demo sign-in page lists the manager"
