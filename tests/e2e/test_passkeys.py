@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, CDPSession, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, CDPSession, ConsoleMessage, Page, Route, expect
 
 from tests.e2e.harness import PHONE, screenshot
 
@@ -203,3 +203,20 @@ def test_the_admin_sees_the_new_person_and_the_audit_trail(page: Page) -> None:
     page.get_by_role("button", name="Show").tap()
     expect(page).to_have_url(re.compile(r"action=invitation\.created"))
     screenshot(page, "audit-log")
+
+
+def test_a_demo_sign_in_waits_for_the_passkey_autofills_answer(page: Page) -> None:
+    """The autofill's options answer sets the session cookie as it was before any sign-in: a demo
+    sign-in answered first would be undone by it. The demo person's form waits for that answer."""
+    held: list[Route] = []
+    page.route("**/signin/passkey/options", lambda route: held.append(route))
+    with page.expect_request("**/signin/passkey/options"):
+        page.goto("/signin")
+    page.get_by_role("button", name="Maria Santos").tap()
+    page.wait_for_timeout(300)
+    assert re.search(r"/signin$", page.url), "the sign-in waits for the options' answer"
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
