@@ -403,8 +403,11 @@ def main() -> None:
                     f"  long tasks {run.get('longTasks', [])[:3]}  {run.get('problems') or ''}"
                 )
             # A page's score moves by a point or two from run to run (Lighthouse's own advice is
-            # the median of five runs): the median of the runs that measured, per category.
-            measured = [r["scores"] for r in page_runs if "performance" in r.get("scores", {})]
+            # the median of five runs): the median of the runs that measured, per category (a
+            # run that could not record the page load has no blocking time and scores 0).
+            measured = [
+                r["scores"] for r in page_runs if r.get("metrics", {}).get("total-blocking-time")
+            ]
             if len(measured) > 1:
                 medians = " / ".join(
                     str(statistics.median_low(s[c] for s in measured if s.get(c) is not None))
