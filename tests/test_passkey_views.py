@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from coachapp import clock
-from coachapp.auth import invitations
+from coachapp.auth import invitations, signin_challenge
 from coachapp.auth.passkey_views import MESSAGES
 from coachapp.extensions import db, limiter
 from coachapp.models import AuditEvent, Invitation, Passkey, Role, User, WebAuthnChallenge
@@ -253,7 +253,7 @@ def test_a_wrong_challenge_is_refused(client: FlaskClient, nia: User, phone: Sof
 
 def test_a_replayed_answer_is_refused(client: FlaskClient, nia: User, phone: SoftAuthenticator):
     credential = phone.get(signin_options(client))
-    cookie_before = client.get_cookie("session")
+    cookie_before = client.get_cookie("signin", path="/signin/passkey")
     assert cookie_before is not None
     assert post(client, SIGNIN_VERIFY, {"credential": credential}).status_code == 200
     client.post("/signout")
@@ -261,7 +261,7 @@ def test_a_replayed_answer_is_refused(client: FlaskClient, nia: User, phone: Sof
     # The same body again: this browser session holds no challenge any more.
     refused(post(client, SIGNIN_VERIFY, {"credential": credential}), 400, "no_challenge")
     # Even with a copy of the cookie from before, the challenge itself is gone from the server.
-    client.set_cookie("session", cookie_before.value)
+    client.set_cookie("signin", cookie_before.value, path="/signin/passkey")
     refused(post(client, SIGNIN_VERIFY, {"credential": credential}), 400, "bad_challenge")
     assert signed_in_as(client) is None
     assert audit_trail("signin.") == [
@@ -269,6 +269,29 @@ def test_a_replayed_answer_is_refused(client: FlaskClient, nia: User, phone: Sof
         ("signin.failure", "no_challenge"),
         ("signin.failure", "bad_challenge"),
     ]
+
+
+def test_the_sign_in_options_leave_the_session_cookie_alone(client: FlaskClient, nia: User):
+    """The autofill's options may be answered after another sign-in on the page: their answer
+    must not carry a session cookie that would undo it."""
+    assert client.get("/signin").status_code == 200  # the page that asks for them
+    answer = post(client, SIGNIN_OPTIONS, {})
+    assert answer.status_code == 200
+    cookies = answer.headers.getlist("Set-Cookie")
+    assert [cookie.split("=", 1)[0] for cookie in cookies] == ["signin"]
+    assert "Path=/signin/passkey" in cookies[0]
+    assert "HttpOnly" in cookies[0]
+    assert "SameSite=Strict" in cookies[0]
+    assert "Max-Age=300" in cookies[0]
+
+
+def test_a_forged_challenge_cookie_is_no_challenge(
+    client: FlaskClient, nia: User, phone: SoftAuthenticator
+):
+    options = signin_options(client)
+    challenge_id = db.session.scalar(sa.select(WebAuthnChallenge.id))
+    client.set_cookie("signin", f"{challenge_id}.forged", path="/signin/passkey")
+    refused(post(client, SIGNIN_VERIFY, {"credential": phone.get(options)}), 400, "no_challenge")
 
 
 def test_an_expired_challenge_is_refused(
@@ -290,11 +313,15 @@ def test_an_expired_challenge_is_refused(
 
 
 def test_a_registration_challenge_does_not_sign_in(
-    client: FlaskClient, world: World, nia: User, phone: SoftAuthenticator
+    app: Flask, client: FlaskClient, world: World, nia: User, phone: SoftAuthenticator
 ):
     options = registration_options(client, invite(world, name="Other Person"))
     with client.session_transaction() as session:
-        session["webauthn_signin"] = session["webauthn_register"]
+        registration_id = session["webauthn_register"]
+    with app.test_request_context():
+        client.set_cookie(
+            "signin", signin_challenge.sealed(registration_id), path="/signin/passkey"
+        )
     refused(post(client, SIGNIN_VERIFY, {"credential": phone.get(options)}), 400, "bad_challenge")
 
 

@@ -3,7 +3,16 @@
 import json
 from typing import Any
 
-from flask import current_app, flash, jsonify, render_template, request, session, url_for
+from flask import (
+    after_this_request,
+    current_app,
+    flash,
+    jsonify,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,7 +20,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from coachapp import audit, clock
-from coachapp.auth import ceremonies, invitations
+from coachapp.auth import ceremonies, invitations, signin_challenge
 from coachapp.auth.invitations import InvitationRefused
 from coachapp.auth.passkeys import RelyingParty
 from coachapp.auth.sessions import sign_in
@@ -29,7 +38,6 @@ def ceremony_limit() -> str:
 
 
 REGISTER_KEY = "webauthn_register"
-SIGNIN_KEY = "webauthn_signin"
 
 _TRY_AGAIN = _l("This attempt took too long or was already used. Try again.")
 _NOT_CONFIRMED = _l("This passkey could not be confirmed. Try again, or use another passkey.")
@@ -161,10 +169,11 @@ def signin_options() -> ResponseReturnValue:
     if _json_body() is None:
         return _refusal("malformed")
     options, challenge_id = ceremonies.begin_authentication(
-        rp=_relying_party(), now=clock.now(), replaces=session.get(SIGNIN_KEY)
+        rp=_relying_party(), now=clock.now(), replaces=signin_challenge.current()
     )
-    session[SIGNIN_KEY] = challenge_id
-    return jsonify(options=json.loads(options))
+    response = jsonify(options=json.loads(options))
+    signin_challenge.attach(response, challenge_id)
+    return response
 
 
 @bp.post("/signin/passkey/verify")
@@ -173,6 +182,8 @@ def signin_options() -> ResponseReturnValue:
 @commits
 def signin_verify() -> ResponseReturnValue:
     """Check the passkey's answer and sign its owner in."""
+    # Whatever the answer, the challenge is used up (or was never there).
+    after_this_request(_forget_signin_challenge)
     body = _json_body()
     if body is None:
         audit.record("signin.failure", details="malformed")
@@ -180,7 +191,7 @@ def signin_verify() -> ResponseReturnValue:
     try:
         user = ceremonies.finish_authentication(
             rp=_relying_party(),
-            challenge_id=session.pop(SIGNIN_KEY, None),
+            challenge_id=signin_challenge.current(),
             credential=body.get("credential"),
             now=clock.now(),
         )
@@ -191,6 +202,11 @@ def signin_verify() -> ResponseReturnValue:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _forget_signin_challenge(response: Response) -> Response:
+    signin_challenge.clear(response)
+    return response
 
 
 def _relying_party() -> RelyingParty:

@@ -11,25 +11,6 @@
 
   // The autofill request waits in the background; a button press must cancel it first.
   let pendingAutofill = null;
-  // The sign-in options' answer keeps its challenge in the session cookie. Another sign-in on the
-  // page (a demo person's button) sent while that answer is on its way would be undone when it
-  // arrives (its cookie, made before that sign-in, replaces the signed-in one): such a form waits
-  // for the answer, then goes.
-  let optionsOnTheWay = null;
-
-  document.addEventListener(
-    "submit",
-    async (event) => {
-      const form = event.target;
-      if (!optionsOnTheWay || event.defaultPrevented || form.closest("[data-passkey]")) return;
-      event.preventDefault();
-      const submitter = event.submitter && event.submitter.form === form ? event.submitter : null;
-      await optionsOnTheWay;
-      form.requestSubmit(submitter);
-    },
-    true,
-  );
-
   function csrfToken() {
     const meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
@@ -106,10 +87,7 @@
   }
 
   async function signIn(box, autofill) {
-    const asked = postJSON(box.dataset.optionsUrl, {}); // never rejects
-    optionsOnTheWay = asked;
-    const options = await asked;
-    if (optionsOnTheWay === asked) optionsOnTheWay = null;
+    const options = await postJSON(box.dataset.optionsUrl, {}); // never rejects
     if (!options.ok || !options.data) {
       if (!autofill) say(box, serverMessage(box, options));
       return;
