@@ -63,7 +63,10 @@ def insert_new(model: type, values: dict[str, object], unique: list[str]) -> int
         model.__table__,
         tuple(unique),  # type: ignore[attr-defined]
     )
-    return db.session.execute(statement, values).scalar()
+    # Flushed first, as the session's own execute would (the row may refer to pending ones);
+    # then on the session's connection: a Core statement needs none of the ORM's result handling.
+    db.session.flush()
+    return db.session.connection().execute(statement, values).scalar()
 
 
 @functools.cache

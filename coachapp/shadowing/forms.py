@@ -158,7 +158,9 @@ def behaviour_ids_allowed(agent: User, chosen: object, keep: int | None = None) 
         return set()
     if behaviour_id == keep:
         return {keep}
-    row = db.session.execute(_BEHAVIOUR_PROFILE, {"behaviour_id": behaviour_id}).first()
+    # On the session's connection: a Core read needs none of the ORM's result handling.
+    connection = db.session.connection()
+    row = connection.execute(_BEHAVIOUR_PROFILE, {"behaviour_id": behaviour_id}).first()
     if row is None or row.retired_at is not None or agent.role_profile_id is None:
         return set()
     return {behaviour_id} if row.role_profile_id == agent.role_profile_id else set()
