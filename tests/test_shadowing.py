@@ -1,5 +1,6 @@
 """The manager's shadowing flow: the service rules, then the pages a manager taps through."""
 
+import re
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -363,6 +364,25 @@ def test_htmx_save_answers_only_what_changed(
     assert f'value="{stored.client_uuid}"' not in body
     assert 'name="client_uuid" value="' in body
     assert '<textarea id="note" name="note"' in body and "></textarea>" in body
+
+
+def test_after_an_obstacle_the_emptied_note_stays_required(
+    client: FlaskClient, maria: User, shadow: ShadowSession
+):
+    """The kind stays chosen on the screen after a save: the note swapped in for the next entry
+    says it is required while "obstacle" is still the kind, and not after a strength."""
+    note = re.compile(r'<textarea id="note" name="note"[^>]*>')
+    answer = client.post(
+        add_url(shadow), data=entry(kind="obstacle", note="No headset on the desk."), headers=HTMX
+    )
+    assert answer.status_code == 200
+    (textarea,) = note.findall(answer.get_data(as_text=True))
+    assert 'aria-required="true"' in textarea and 'hx-swap-oob="true"' in textarea
+    assert "No headset on the desk.</textarea>" not in answer.get_data(as_text=True)
+
+    answer = client.post(add_url(shadow), data=entry(note="Calm voice."), headers=HTMX)
+    (textarea,) = note.findall(answer.get_data(as_text=True))
+    assert "aria-required" not in textarea
 
 
 def test_plain_save_redirects_to_the_full_page(

@@ -166,7 +166,7 @@ def add_first_observation(agent_id: int) -> Response:
     if not is_fragment_request():
         return redirect(url_for("shadowing.session", session_id=shadow.id), code=303)
     # The same answer as any htmx save; the next entry from this form joins the open session.
-    return _saved(observation)
+    return _saved(observation, form)
 
 
 @bp.post("/sessions/<int:session_id>/observations")
@@ -201,7 +201,7 @@ def add_observation(session_id: int) -> Response:
         return redirect(
             url_for("shadowing.session", session_id=shadow.id, kind=form.kind.data), code=303
         )
-    return _saved(observation)
+    return _saved(observation, form)
 
 
 @bp.get("/observations/<int:observation_id>/edit")
@@ -351,14 +351,17 @@ _CHOSEN_BEHAVIOUR = (
 )
 
 
-def _saved(observation: Observation) -> Response:
-    """The htmx save's answer: the new entry, its confirmation, a fresh id, emptied notes."""
-    next_form = ObservationForm(formdata=None, behaviour_ids=set())
+def _saved(observation: Observation, form: ObservationForm) -> Response:
+    """The htmx save's answer: the new entry, its confirmation, a fresh id, emptied notes.
+
+    The notes are drawn from the saved entry's own form, emptied: the kind it names stays
+    chosen on the screen, so an obstacle's note stays marked as required for the next one."""
+    form.note.data = form.coached.data = ""
     response = render(
         "shadowing/_saved.html",
         "shadowing/_saved.html",
         just_saved=observation,
-        form=next_form,
+        form=form,
         next_uuid=str(uuid.uuid4()),
     )
     # Nothing replaces the form itself: the kind stays chosen, the chips stay where they are.
