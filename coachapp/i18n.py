@@ -10,10 +10,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import get_locale, get_translations
 
 #: The languages the interface speaks; English is the source language of the catalogues.
@@ -128,9 +128,40 @@ def plural_forms(singular: str, plural: str) -> str:
     )
 
 
+def page_translations() -> support.NullTranslations:
+    """The catalogue for this context's locale, looked up once per locale.
+
+    Flask-Babel's template callables find it through `g` several times on every call, and a
+    page calls them hundreds of times. Kept beside Flask-Babel's own state for the context and
+    keyed on its locale object, so a refresh() or force_locale() (which replace that object)
+    is followed at once."""
+    try:
+        state = g.get("_flask_babel")
+    except RuntimeError:  # no application context: Flask-Babel's own answer
+        return get_translations()
+    locale = getattr(state, "babel_locale", None)
+    known = getattr(state, "coachapp_translations", None)
+    if known is not None and locale is not None and known[0] is locale:
+        return known[1]  # type: ignore[no-any-return]
+    translations = get_translations()  # settles the locale on first use
+    state = g.get("_flask_babel")
+    if state is not None:
+        state.coachapp_translations = (getattr(state, "babel_locale", None), translations)
+    return translations
+
+
 def register(app: Flask) -> None:
     @app.context_processor
     def languages() -> dict[str, object]:
         return {"language_name": language_name, "languages": LANGUAGES}
+
+    # Flask-Babel's callables, with the catalogue looked up once per page (page_translations).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: page_translations().ugettext(s),
+        ngettext=lambda s, p, n: page_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: page_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: page_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
     app.jinja_env.globals["plural_forms"] = plural_forms

@@ -5,8 +5,9 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
-from flask_babel import force_locale
+from babel import Locale
+from flask import Flask, g, render_template_string
+from flask_babel import force_locale, get_translations, refresh
 
 from coachapp import cli, demo_data, i18n
 from coachapp.extensions import db
@@ -146,3 +147,18 @@ def test_a_push_reminder_speaks_the_managers_language(app) -> None:
 
             expected = ngettext("%(num)d follow-up due today", "%(num)d follow-ups due today", 5)
         assert polish == expected
+
+
+def test_templates_follow_a_change_of_language_within_the_request(app) -> None:
+    """Templates look the catalogue up once per locale (i18n.page_translations): a forced
+    locale, and a refresh after a person changes language, are followed at once."""
+    say_today = "{{ _('Today') }}"
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        assert render_template_string(say_today) == "Hoy"
+        with force_locale("pl"):
+            assert render_template_string(say_today) == "Dziś"
+        assert render_template_string(say_today) == "Hoy"
+        g._flask_babel.forced_babel_locale = Locale.parse("pl")  # as a saved choice would
+        refresh()
+        assert render_template_string(say_today) == "Dziś"
+        assert i18n.page_translations() is get_translations()
