@@ -31,14 +31,15 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+# The same pages as the gunicorn benchmark reads, found the same way.
+from observation_saves import AGENT_RE, CHIP_RE
+
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("json", "htmx", "healthz")
 #: Requests made before counting starts: templates, statement caches and the pool warm up.
 WARM_UP = 30
 CSRF_META_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 USER_ID_RE = re.compile(r'name="user_id" value="(\d+)">\s*<span class="person-name">Maria')
-AGENT_RE = re.compile(r'(?:action|href)="/agents/(\d+)/(?:sessions|shadow)"')
-CHIP_RE = re.compile(r'class="chip" name="behaviour_id" value="(\d+)"')
 COLLECTED_RE = re.compile(r"Collected : (\d+)")
 
 
