@@ -55,9 +55,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["STARTUP_CHECK"]:
         health.check_database_at_start(app)
 
-    from coachapp import bodies, cli, errors, refusals, security, templating
+    from coachapp import bodies, cli, errors, refusals, security, session_cookie, templating
 
     errors.register(app)
+    session_cookie.register(app)
     bodies.register(app)
     refusals.register(app)
     request_log.register(app)

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from coachapp import audit, clock
+from coachapp import audit, clock, session_cookie
 from coachapp.auth import ceremonies, invitations, signin_challenge
 from coachapp.auth.invitations import InvitationRefused
 from coachapp.auth.passkeys import RelyingParty
@@ -173,6 +173,8 @@ def signin_options() -> ResponseReturnValue:
     )
     response = jsonify(options=json.loads(options))
     signin_challenge.attach(response, challenge_id)
+    # Answered at any time after the page opened, maybe after a sign-in made on it meanwhile.
+    session_cookie.leave_as_it_is()
     return response
 
 
