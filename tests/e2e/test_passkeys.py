@@ -205,19 +205,31 @@ def test_the_admin_sees_the_new_person_and_the_audit_trail(page: Page) -> None:
     screenshot(page, "audit-log")
 
 
-def test_a_demo_sign_in_holds_when_the_passkey_autofills_answer_comes_after_it(
-    page: Page,
-) -> None:
-    """The autofill asks for passkey options as the page opens; a demo person tapped before their
-    answer arrives is signed in at once. (That answer sets no session cookie, so it cannot undo
-    the sign-in when it lands before the next page: test_passkey_views checks the cookie.)"""
-    held: list[Route] = []
-    page.route("**/signin/passkey/options", lambda route: held.append(route))
+def test_the_passkey_autofills_late_answer_leaves_a_demo_sign_in_in_place(page: Page) -> None:
+    """The race, in the order that undid sign-ins: the autofill's request for options reaches
+    the server as the page opens, a demo person is tapped and signed in, and only then, before
+    the next page, does the options' answer arrive. Each step is held and let go in that order."""
+    options: list[Route] = []
+    demo: list[Route] = []
+    page.route("**/signin/passkey/options", lambda route: options.append(route))
+    page.route("**/signin/demo", lambda route: demo.append(route))
     with page.expect_request("**/signin/passkey/options"):
         page.goto("/signin")
-    page.get_by_role("button", name="Maria Santos").tap()
+    page.wait_for_timeout(50)  # the route handler runs as events arrive
+    # The server answers the options at once, with the cookies the page opened with ...
+    answered = options[0].fetch()
+    assert answered.ok
+    # ... a demo person is signed in: from now on that cookie is the browser's ...
+    with page.expect_request("**/signin/demo"):
+        page.get_by_role("button", name="Maria Santos").tap()
+    page.wait_for_timeout(50)
+    signed_in = demo[0].fetch(max_redirects=0)
+    assert signed_in.status == 303
+    # ... then the options' answer reaches the page, whatever cookies it carries ...
+    options[0].fulfill(response=answered)
+    # ... and the browser follows the sign-in to the next page, with the cookies it now holds.
+    headers = {k: v for k, v in signed_in.headers.items() if k.lower() != "set-cookie"}
+    demo[0].fulfill(status=303, headers=headers, body="")
     expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
-    assert len(held) == 1, "the options were still on their way"
-    held[0].continue_()  # the old page is gone: the browser drops the answer
     page.reload()
     expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
