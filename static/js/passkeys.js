@@ -11,6 +11,7 @@
 
   // The autofill request waits in the background; a button press must cancel it first.
   let pendingAutofill = null;
+
   function csrfToken() {
     const meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
