@@ -543,3 +543,16 @@ def test_the_json_ceremonies_need_the_csrf_token_from_the_page(
     answer = client.post(SIGNIN_OPTIONS, json={}, headers={"X-CSRFToken": match.group(1)})
     assert answer.status_code == 200
     assert "challenge" in answer.get_json()["options"]
+
+
+def test_a_rate_limited_options_answer_leaves_the_session_cookie_alone(client: FlaskClient):
+    """A 429 answers before the view runs: it must not send the session cookie either."""
+    client.get("/signin")
+    for _ in range(10):
+        post(client, SIGNIN_OPTIONS, {})
+    with client.session_transaction() as session:
+        session.clear()
+        session["csrf_token"] = "the page's token"
+    answer = post(client, SIGNIN_OPTIONS, {})
+    assert answer.status_code == 429
+    assert not [c for c in answer.headers.getlist("Set-Cookie") if c.startswith("session=")]

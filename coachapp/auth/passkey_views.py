@@ -160,6 +160,10 @@ def register_verify() -> ResponseReturnValue:
     return jsonify(redirect=url_for("core.home"))
 
 
+# Answered at any time after the page opened, maybe after a sign-in made on it meanwhile.
+session_cookie.never_sent_by("auth.signin_options")
+
+
 @bp.post("/signin/passkey/options")
 @takes_ceremony_json
 @limiter.limit(ceremony_limit)
@@ -173,8 +177,6 @@ def signin_options() -> ResponseReturnValue:
     )
     response = jsonify(options=json.loads(options))
     signin_challenge.attach(response, challenge_id)
-    # Answered at any time after the page opened, maybe after a sign-in made on it meanwhile.
-    session_cookie.leave_as_it_is()
     return response
 
 
