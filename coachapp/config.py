@@ -73,7 +73,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
 
 
 DEFAULTS: dict[str, Any] = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # No pool_pre_ping: coachapp.pool_checks tests a pooled connection before use without a
+    # round trip to the server while it is in steady use.
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
     # A CSRF token lives as long as the session, not an hour: an outbox replayed after a long time
     # offline must still be accepted.
     "WTF_CSRF_TIME_LIMIT": None,
