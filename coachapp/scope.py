@@ -8,7 +8,16 @@ from flask import abort
 from sqlalchemy.orm.attributes import set_committed_value
 
 from coachapp.extensions import db
-from coachapp.models import Observation, Role, ShadowSession, User, manager_teams
+from coachapp.models import (
+    FocusItem,
+    FollowUp,
+    Observation,
+    Role,
+    SelfCheck,
+    ShadowSession,
+    User,
+    manager_teams,
+)
 
 
 def visible_agents(viewer: User) -> sa.Select[tuple[User]]:
@@ -49,6 +58,38 @@ def coachable_agent_or_404(manager: User, agent_id: int) -> User:
     if not agent.active:
         abort(404)
     return agent
+
+
+@functools.cache
+def _coachable_followup_statement() -> sa.Select[tuple[User, FocusItem, FollowUp, SelfCheck]]:
+    """Built once: every outcome a manager records runs it."""
+    viewer_id = sa.bindparam("viewer_id")
+    return (
+        _visible_agents(Role.MANAGER, viewer_id)
+        .where(User.active.is_(True))
+        .add_columns(FocusItem, FollowUp, SelfCheck)
+        .join(FocusItem, FocusItem.agent_id == User.id)
+        .join(FollowUp, FollowUp.focus_item_id == FocusItem.id)
+        .outerjoin(SelfCheck, SelfCheck.followup_id == FollowUp.id)
+        .where(FollowUp.id == sa.bindparam("key"))
+    )
+
+
+def coachable_followup_or_404(manager: User, followup_id: int) -> FollowUp:
+    """A check of an active agent of the manager's teams (the rule of coachable_agent_or_404),
+    with its item, agent and the agent's self-check for it, in one statement."""
+    if manager.role != Role.MANAGER:
+        abort(404)
+    row = db.session.execute(
+        _coachable_followup_statement(), {"viewer_id": manager.id, "key": followup_id}
+    ).first()
+    if row is None:
+        abort(404)
+    agent, item, followup, self_check = row
+    set_committed_value(item, "agent", agent)
+    set_committed_value(followup, "focus_item", item)
+    set_committed_value(followup, "self_check", self_check)
+    return followup
 
 
 def own_session_or_404(manager: User, session_id: int) -> ShadowSession:

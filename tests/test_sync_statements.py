@@ -4,6 +4,7 @@ most stays at five statements, and nothing is loaded twice or after the commit."
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,9 +12,26 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from coachapp.extensions import db
-from coachapp.models import FocusItem, FollowUp, Observation, User
-from tests.conftest import Auth, FrozenClock, World
-from tests.test_sync_api import call, entry, observations_url, start
+from coachapp.followups.service import apply_correction, current_ladder
+from coachapp.models import (
+    FocusItem,
+    FollowUp,
+    Observation,
+    ObservationKind,
+    SelfCheck,
+    SelfRating,
+    User,
+)
+from coachapp.scheduling import Outcome
+from tests.conftest import Auth, FrozenClock, World, make_observation, make_session
+from tests.test_sync_api import (
+    NOW,
+    call,
+    entry,
+    observations_url,
+    outcome,
+    start,
+)
 
 
 @contextmanager
@@ -238,3 +256,99 @@ def test_each_obstacle_at_the_end_is_one_lookup_and_one_insert(
     answer, seen = end(client, session_uuid)
     assert answer.status_code == 200
     assert len(seen) == 6 + 2 * 2, seen
+
+
+# --- the outcome of a check ------------------------------------------------------------------
+
+
+def due_check(world: World, behaviour: int, days_ago: int) -> int:
+    """The id of Alex's check opened by a correction `days_ago` (an id: the object's
+    attributes would be read again after expiry, in the statements counted)."""
+    shadow = make_session(
+        world.manager_maria, world.agent_alex, started_at=NOW - timedelta(days=days_ago)
+    )
+    correction = make_observation(
+        shadow,
+        kind=ObservationKind.CORRECTION,
+        behaviour_id=world.behaviours[behaviour].id,
+        occurred_at=NOW - timedelta(days=days_ago),
+    )
+    item = apply_correction(correction, current_ladder())
+    assert item is not None and item.pending is not None
+    check = item.pending.id
+    db.session.commit()
+    return check
+
+
+@pytest.fixture
+def check_id(maria: User, world: World) -> int:
+    """Alex's check on "Confirms next steps", opened by a correction four days ago."""
+    return due_check(world, 1, days_ago=4)
+
+
+def outcome_of(client: FlaskClient, check_id: int, body: dict[str, Any]) -> tuple[Any, list[str]]:
+    db.session.expire_all()
+    with statements() as seen:
+        answer = call(client, "POST", f"/api/followups/{check_id}/outcome", body)
+    return answer, seen
+
+
+def test_an_outcome_is_twelve_statements_with_its_commit(client: FlaskClient, check_id: int):
+    """Sign-in, the check with its item, agent (the scope) and self-check in one, the item's
+    checks (the order rule and the next check's number), the claim, the item's new state, the
+    next check, the dashboard's summary rows (5), commit."""
+    answer, seen = outcome_of(client, check_id, outcome())
+    assert answer.status_code == 201
+    assert len(seen) == 12, "\n".join(s[:120] for s in seen)
+    assert seen.count("COMMIT") == 1
+    assert answer.json["followup"]["next_due_on"]
+
+
+def test_the_agents_self_check_comes_with_the_check(
+    client: FlaskClient, check_id: int, world: World
+):
+    check = db.session.get(FollowUp, check_id)
+    assert check is not None
+    db.session.add(
+        SelfCheck(
+            followup_id=check.id,
+            focus_item_id=check.focus_item_id,
+            agent_id=world.agent_alex.id,
+            rating=SelfRating.PARTLY,
+        )
+    )
+    db.session.commit()
+    answer, seen = outcome_of(client, check_id, outcome())
+    assert answer.status_code == 201
+    assert len(seen) == 13, "\n".join(s[:120] for s in seen)  # the twelve and its comparison
+    stored = db.session.scalar(sa.select(SelfCheck))
+    assert stored is not None and stored.observed_outcome == Outcome.SUSTAINED
+    assert stored.difference == -1
+
+
+def test_a_replayed_outcome_answers_from_the_check_itself(client: FlaskClient, check_id: int):
+    body = outcome()
+    first, _ = outcome_of(client, check_id, body)
+    assert first.status_code == 201
+    again, seen = outcome_of(client, check_id, body)
+    assert again.status_code == 200 and again.json == first.json
+    # Sign-in, the check (with its tap's uuid), the item's checks for the next due date, and the
+    # end of a transaction that wrote nothing.
+    assert len(seen) == 4, "\n".join(s[:120] for s in seen)
+    assert not [s for s in seen if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]
+
+
+def test_a_tap_replayed_on_another_check_answers_the_check_it_recorded(
+    client: FlaskClient, check_id: int, world: World, frozen_clock: FrozenClock
+):
+    body = outcome()
+    first, _ = outcome_of(client, check_id, body)
+    assert first.status_code == 201
+    other_check = due_check(world, 0, days_ago=3)
+
+    answer, _ = outcome_of(client, other_check, body)
+
+    assert answer.status_code == 200 and answer.json == first.json
+    db.session.expire_all()
+    untouched = db.session.get(FollowUp, other_check)
+    assert untouched is not None and untouched.outcome is None

@@ -446,9 +446,10 @@ def test_an_outcome_can_be_undone_by_its_author_for_ten_minutes(
     assert item.state == before
     assert "Sustained" not in page.split("<form")[0]
     assert '<span class="count" id="due-count" hx-swap-oob="true">1</span>' in page
-    # Sign-in with its organisation, the check and its item, the rule's checks, three writes, the
-    # self-check, the dashboard's summary rows (5), the count, and what the card shows.
-    assert count_ == 19
+    # Sign-in with its organisation, the check with its item, agent (the scope) and self-check,
+    # the rule's checks, three writes, the dashboard's summary rows (5), the count, and what the
+    # card shows (3).
+    assert count_ == 15
 
 
 def test_undoing_a_third_slip_takes_back_its_lapse_and_the_escalation(
@@ -499,7 +500,7 @@ def test_an_outcome_can_be_changed_and_the_ladder_follows(
     assert 'class="badge badge-outcome-slipped">Slipped<' in page
     assert "the ladder starts over" in page
     assert '<span class="count" id="due-count" hx-swap-oob="true">0</span>' in page
-    assert count_ == 21
+    assert count_ == 17  # as the undo, with the next check scheduled anew
     followup = db.session.get(FollowUp, check)
     # Changed, the check still answers its first outbox item's UUID.
     assert followup.client_uuid is not None

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coachapp import organisation, scheduling
 from coachapp.clock import local_date
@@ -161,14 +162,14 @@ def record_outcome(
     today: date,
     now: datetime,
 ) -> FollowUp:
-    """Record a re-observation and schedule the next; a replay of the same tap changes nothing."""
-    replayed = db.session.scalar(
-        sa.select(FollowUp).where(
-            FollowUp.author_id == author.id, FollowUp.client_uuid == entry.client_uuid
-        )
-    )
-    if replayed is not None:
-        return replayed
+    """Record a re-observation and schedule the next; a replay of the same tap changes nothing.
+
+    The replay is found on the check itself (the tap stored its uuid there); a uuid already
+    used on another check meets the unique (author, uuid) when the check is claimed, and that
+    check is answered instead.
+    """
+    if is_replay(followup, author, entry.client_uuid):
+        return followup
     item = followup.focus_item
     if followup.outcome is not None:
         raise AlreadyRecorded()
@@ -182,25 +183,39 @@ def record_outcome(
     if last_observed is not None and entry.observed_on < last_observed:
         raise OutcomeOutOfOrder()
     # Claim the check in one statement: of two managers tapping at once, one wins, one is told.
-    claimed = db.session.execute(
-        sa.update(FollowUp)
-        .where(FollowUp.id == followup.id, FollowUp.outcome.is_(None))
-        .values(
-            outcome=entry.outcome,
-            observed_on=entry.observed_on,
-            on_time=scheduling.on_time(ladder, followup.due_on, followup.gap, entry.observed_on),
-            note=entry.note,
-            coached=entry.coached if entry.outcome == scheduling.Outcome.SLIPPED else "",
-            author_id=author.id,
-            client_uuid=entry.client_uuid,
-            recorded_at=now,
+    values = {
+        "outcome": entry.outcome,
+        "observed_on": entry.observed_on,
+        "on_time": scheduling.on_time(ladder, followup.due_on, followup.gap, entry.observed_on),
+        "note": entry.note,
+        "coached": entry.coached if entry.outcome == scheduling.Outcome.SLIPPED else "",
+        "author_id": author.id,
+        "client_uuid": entry.client_uuid,
+        "recorded_at": now,
+    }
+    try:
+        claimed = db.session.execute(
+            sa.update(FollowUp)
+            .where(FollowUp.id == followup.id, FollowUp.outcome.is_(None))
+            .values(values)
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    )
+    except IntegrityError:  # the uuid of a tap recorded on another check: that tap, replayed
+        db.session.rollback()
+        replayed = db.session.scalar(
+            sa.select(FollowUp).where(
+                FollowUp.author_id == author.id, FollowUp.client_uuid == entry.client_uuid
+            )
+        )
+        if replayed is None:
+            raise
+        return replayed
     if claimed.rowcount != 1:
         db.session.rollback()
         raise AlreadyRecorded()
-    db.session.refresh(followup)
+    # What the statement stored, on the object too: no second read, no second write at flush.
+    for name, value in values.items():
+        set_committed_value(followup, name, value)
     _compare_self_check(followup)
     state = scheduling.advance(ladder, item.state, entry.outcome, entry.observed_on)
     item.state = state
@@ -213,6 +228,11 @@ def record_outcome(
         raise AlreadyRecorded() from None
     summaries.item_changed(item)
     return followup
+
+
+def is_replay(followup: FollowUp, author: User, client_uuid: uuid.UUID) -> bool:
+    """Whether this tap is the one that recorded the check's outcome, sent again."""
+    return followup.author_id == author.id and followup.client_uuid == client_uuid
 
 
 class OutcomeMissing(DomainError):

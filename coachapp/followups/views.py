@@ -2,7 +2,7 @@
 
 import uuid
 
-from flask import Blueprint, abort, redirect, url_for
+from flask import Blueprint, redirect, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -14,7 +14,7 @@ from coachapp.htmx import is_fragment_request, render
 from coachapp.models import FollowUp
 from coachapp.roles import role_required
 from coachapp.scheduling import Outcome
-from coachapp.scope import coachable_agent_or_404
+from coachapp.scope import coachable_followup_or_404
 from coachapp.shadowing.forms import parse_phone_time
 from coachapp.unit_of_work import commits
 
@@ -133,11 +133,7 @@ def new_form() -> OutcomeForm:
 
 
 def _followup_or_404(followup_id: int) -> FollowUp:
-    followup = db.session.get(FollowUp, followup_id)
-    if followup is None:
-        abort(404)
-    coachable_agent_or_404(current_user, followup.focus_item.agent_id)
-    return followup
+    return coachable_followup_or_404(current_user, followup_id)
 
 
 def _check_card(

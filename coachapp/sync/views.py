@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -28,6 +28,7 @@ from coachapp.refusals import note_reason
 from coachapp.roles import role_required
 from coachapp.scope import (
     coachable_agent_or_404,
+    coachable_followup_or_404,
     own_observation_by_uuid_or_404,
     own_session_by_uuid_or_404,
 )
@@ -219,17 +220,9 @@ def record_outcome(followup_id: int) -> tuple[Response, int]:
     """Record a re-observation; checks of one behaviour apply in the order they happened."""
     values = read_object(payload(), OUTCOME)
     client_uuid = parse_uuid(values["client_uuid"])
-    followup = db.session.get(FollowUp, followup_id)
-    if followup is None:
-        abort(404)
-    coachable_agent_or_404(current_user, followup.focus_item.agent_id)
-    replayed = db.session.scalar(
-        sa.select(FollowUp).where(
-            FollowUp.author_id == current_user.id, FollowUp.client_uuid == client_uuid
-        )
-    )
-    if replayed is not None:
-        return jsonify(followup=_followup_json(replayed)), 200
+    followup = coachable_followup_or_404(current_user, followup_id)
+    if followups.is_replay(followup, current_user, client_uuid):
+        return jsonify(followup=_followup_json(followup)), 200
     form = _checked(OutcomeForm, values)
     now = clock.now()
     observed_at = phone_time(values.get("occurred_at"), now=now, field="occurred_at") or now
@@ -249,7 +242,8 @@ def record_outcome(followup_id: int) -> tuple[Response, int]:
         today=clock.today(),
         now=now,
     )
-    return jsonify(followup=_followup_json(recorded)), 201
+    # Another check answered: the tap that recorded it, replayed with this check's address.
+    return jsonify(followup=_followup_json(recorded)), 201 if recorded is followup else 200
 
 
 @bp.post("/sessions/<uuid:session_uuid>/end")
