@@ -9,10 +9,14 @@ import os
 
 bind = os.environ.get("COACHAPP_BIND", "127.0.0.1:8000")
 
-# Processes from the machine's CPUs; threads in each, since a request mostly waits on the database.
+# Processes from the machine's CPUs, and two threads in each: a thread waits while its request
+# is at the database, and the other runs. More threads only queue for Python's lock: with 2
+# workers on 2 CPUs, 2 threads each saved as fast as 4 with 8 clients, and faster with 32 in
+# five of six runs (up to 40 %), on SQLite and PostgreSQL (benchmarks/README.md, "An idle
+# evening").
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "gthread"
-threads = int(os.environ.get("COACHAPP_THREADS", "4"))
+threads = int(os.environ.get("COACHAPP_THREADS", "2"))
 
 # Longer than the proxy keeps an idle upstream connection (nginx and Caddy: 60 s or less), so
 # the proxy always closes first and never reuses a connection gunicorn has just dropped.

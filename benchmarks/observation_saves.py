@@ -801,7 +801,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per phase (8)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="threads per worker (2, gunicorn.conf.py's)"
+    )
     parser.add_argument(
         "--levels",
         default=",".join(str(n) for n in LEVELS),

@@ -391,7 +391,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", help="a PostgreSQL server: two app servers on it")
     parser.add_argument("--redis-url", help="Redis for rate limits (flushed), with PostgreSQL")
     parser.add_argument("--workers", type=int, default=None, help="per server (SQLite 4, PG 2)")
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)  # gunicorn.conf.py's
     parser.add_argument("--managers", type=int, default=8)
     parser.add_argument("--agents", type=int, default=6)
     parser.add_argument("--trainers", type=int, default=2)
