@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from coachapp.extensions import db
 from coachapp.followups.service import apply_correction, current_ladder
 from coachapp.models import (
+    Behaviour,
     FocusItem,
     FollowUp,
     Observation,
@@ -85,26 +86,63 @@ def save(client: FlaskClient, session_uuid: str, body: dict[str, Any]) -> tuple[
     return answer, seen
 
 
-def test_the_json_save_is_five_statements_with_its_commit(
+def test_the_json_save_is_four_statements_with_its_commit(
     client: FlaskClient, session_uuid: str, world: World
 ):
-    """The sign-in with its user, the session with its scope, the behaviour's profile, the
-    insert that cannot duplicate, the commit."""
+    """The sign-in with its user, the session with its scope, the insert that cannot duplicate
+    and stores only an active behaviour of the agent's profile, the commit."""
     answer, seen = save(client, session_uuid, entry(behaviour_id=world.behaviours[0].id))
     assert answer.status_code == 201
-    assert len(seen) == 5, "\n".join(s[:160] for s in seen)
+    assert len(seen) == 4, "\n".join(s[:160] for s in seen)
     assert seen[0].startswith("SELECT") and "login_session" in seen[0]
-    assert seen[3].startswith("INSERT") and "ON CONFLICT" in seen[3].upper()
-    assert seen[4] == "COMMIT"
+    insert = seen[2].upper()
+    assert insert.startswith("INSERT") and "ON CONFLICT" in insert and "EXISTS" in insert
+    assert seen[3] == "COMMIT"
 
 
-def test_a_save_with_only_a_note_needs_no_behaviour_lookup(client: FlaskClient, session_uuid: str):
+def test_a_save_with_only_a_note_is_four_statements_too(client: FlaskClient, session_uuid: str):
     answer, seen = save(client, session_uuid, entry())
     assert answer.status_code == 201
     assert len(seen) == 4, seen
+    assert "EXISTS" not in seen[2].upper()
 
 
-def test_a_replayed_save_answers_the_first_answer_in_six(
+@pytest.mark.parametrize("which", ["retired", "of another profile", "unknown"])
+def test_a_behaviour_the_agent_cannot_be_observed_on_is_refused_by_the_insert(
+    client: FlaskClient, session_uuid: str, world: World, which: str
+):
+    """Nothing stored, the form's own words on the behaviour field, and the replay looked for
+    (none) before refusing: sign-in, session and scope, the insert, the replay, rollback."""
+    behaviour = {
+        "retired": world.behaviours[1].id,
+        "of another profile": world.foreign_behaviour.id,
+        "unknown": 999_999,
+    }[which]
+    if which == "retired":
+        db.session.get(Behaviour, behaviour).retired_at = NOW - timedelta(days=1)
+        db.session.commit()
+    answer, seen = save(client, session_uuid, entry(behaviour_id=behaviour))
+    assert answer.status_code == 422
+    assert (answer.json["field"], answer.json["error"]) == (
+        "behaviour_id",
+        "Choose one of this agent's behaviours.",
+    )
+    assert len(seen) == 5, "\n".join(s[:120] for s in seen)
+    assert seen[-1] == "ROLLBACK"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 0
+
+
+def test_an_agent_without_a_role_profile_has_no_behaviour_to_name(
+    client: FlaskClient, session_uuid: str, world: World
+):
+    world.agent_alex.role_profile_id = None
+    db.session.commit()
+    answer, seen = save(client, session_uuid, entry(behaviour_id=world.behaviours[0].id))
+    assert answer.status_code == 422 and answer.json["field"] == "behaviour_id"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 0
+
+
+def test_a_replayed_save_answers_the_first_answer_in_five(
     client: FlaskClient, session_uuid: str, world: World
 ):
     body = entry(behaviour_id=world.behaviours[0].id)
@@ -112,20 +150,20 @@ def test_a_replayed_save_answers_the_first_answer_in_six(
     again, seen = save(client, session_uuid, body)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json == first.json
-    assert len(seen) == 6, seen  # the insert meets the row, which is read for the answer
+    assert len(seen) == 5, seen  # the insert meets the row, which is read for the answer
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 1
 
 
 def test_a_correction_takes_its_ladder_step_in_the_same_transaction(
     client: FlaskClient, session_uuid: str, world: World
 ):
-    """The five (the organisation, for the ladder, came with the sign-in), then the open-item
+    """The four (the organisation, for the ladder, came with the sign-in), then the open-item
     check, and the focus item with its first check inside a savepoint (so that losing a race
     to open it keeps the entry)."""
     body = entry(kind="correction", behaviour_id=world.behaviours[1].id, note="")
     answer, seen = save(client, session_uuid, body)
     assert answer.status_code == 201
-    assert len(seen) == 10, seen
+    assert len(seen) == 9, seen
     assert [s.split()[0] for s in seen[-7:]] == [
         "INSERT",
         "SELECT",

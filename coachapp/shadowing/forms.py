@@ -64,6 +64,9 @@ class NoCsrfForm(FlaskForm):
             return _wtforms_translations(str(get_locale() or "en"))
 
 
+BEHAVIOUR_NOT_OFFERED = _l("Choose one of this agent's behaviours.")
+
+
 class ObservationForm(NoCsrfForm):
     kind = RadioField(
         _l("Kind"),
@@ -97,7 +100,7 @@ class ObservationForm(NoCsrfForm):
             field.data = ""
             return
         if parse_id(field.data) not in self.allowed_behaviour_ids:
-            raise ValidationError(_l("Choose one of this agent's behaviours."))
+            raise ValidationError(BEHAVIOUR_NOT_OFFERED)
 
     def validate_note(self, field: TextAreaField) -> None:
         if self.chosen_kind == ObservationKind.OBSTACLE and not field.data:
@@ -149,11 +152,16 @@ _BEHAVIOUR_PROFILE = (
 )
 
 
+def named_behaviour_id(chosen: object) -> int | None:
+    """The behaviour an entry's payload names, read as strictly as the form reads it."""
+    return parse_id(str(chosen)) if chosen is not None else None
+
+
 def behaviour_ids_allowed(agent: User, chosen: object, keep: int | None = None) -> set[int]:
     """What `behaviour_ids_for` allows, asked only of the one behaviour the entry names: one
     indexed lookup of its profile and retirement, not the whole profile. The form then refuses
     anything else with its own words."""
-    behaviour_id = parse_id(str(chosen)) if chosen is not None else None
+    behaviour_id = named_behaviour_id(chosen)
     if behaviour_id is None:
         return set()
     if behaviour_id == keep:

@@ -4,6 +4,7 @@ Nothing here commits: each write and its consequences are flushed, and the view 
 one unit (coachapp.unit_of_work), so a replay finds a write either whole or not at all.
 """
 
+import functools
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -19,7 +20,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 from coachapp.errors import SessionEnded
 from coachapp.extensions import db
 from coachapp.followups.service import apply_correction, current_ladder, withdraw_correction
-from coachapp.models import Observation, ObservationKind, ShadowSession, SuggestionKind, User
+from coachapp.models import (
+    Behaviour,
+    Competency,
+    Observation,
+    ObservationKind,
+    ShadowSession,
+    SuggestionKind,
+    User,
+)
 from coachapp.scope import visible_agents
 from coachapp.unit_of_work import insert_new
 from coachapp.voice.service import raise_suggestion
@@ -151,12 +160,18 @@ def record_observation_once(
     client_uuid: uuid.UUID,
     occurred_at: datetime,
     now: datetime,
+    behaviour_of_profile: int | None = None,
 ) -> Observation | None:
     """Add an entry to an open session in one INSERT that cannot store it twice; None when the
     author already stored an entry with that UUID (the caller answers with that one).
 
     The one write of every save, the screen's and the phone's: the replay check is the insert
     itself, and a correction takes its ladder step in the same unit of work.
+
+    With `behaviour_of_profile` (the agent's role profile), the behaviour the entry names is
+    checked by the insert itself: nothing is stored, and None comes back too, unless it is an
+    active behaviour of that profile (the caller, finding no replay, refuses the behaviour).
+    The phone's save asks no other statement about the behaviour that way.
     """
     values = {
         "session_id": session.id,
@@ -171,7 +186,18 @@ def record_observation_once(
         "recorded_at": now,
         "updated_at": None,
     }
-    new_id = insert_new(Observation, values, unique=["author_id", "client_uuid"])
+    if behaviour_of_profile is not None and entry.behaviour_id is not None:
+        db.session.flush()  # as insert_new does: the row may refer to pending ones
+        new_id = (
+            db.session.connection()
+            .execute(
+                _insert_if_behaviour_allowed(db.session.get_bind().dialect.name),
+                {**values, "profile_id": behaviour_of_profile},
+            )
+            .scalar()
+        )
+    else:
+        new_id = insert_new(Observation, values, unique=["author_id", "client_uuid"])
     if new_id is None:
         return None
     # The row is known whole: the object joins the session as loaded, without reading it back.
@@ -189,6 +215,36 @@ def record_observation_once(
     if entry.kind == ObservationKind.CORRECTION and entry.behaviour_id is not None:
         apply_correction(observation, current_ladder())
     return observation
+
+
+@functools.cache
+def _insert_if_behaviour_allowed(dialect: str) -> sa.Insert:
+    """INSERT ... SELECT the entry's values WHERE its behaviour is an active one of the profile
+    ON CONFLICT (author_id, client_uuid) DO NOTHING RETURNING id: built once per dialect, the
+    values as parameters."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = Observation.__table__
+    names = [column.name for column in table.c if column.name != "id"]
+    allowed = (
+        sa.select(Behaviour.id)
+        .join(Competency, Competency.id == Behaviour.competency_id)
+        .where(
+            Behaviour.id == sa.bindparam("behaviour_id"),
+            Behaviour.retired_at.is_(None),
+            Competency.role_profile_id == sa.bindparam("profile_id"),
+        )
+        .exists()
+    )
+    row = sa.select(*(sa.bindparam(name, type_=table.c[name].type) for name in names))
+    return (
+        insert(table)
+        .from_select(names, row.where(allowed))
+        .on_conflict_do_nothing(index_elements=["author_id", "client_uuid"])
+        .returning(table.c.id)
+    )
 
 
 def update_observation(
