@@ -1,5 +1,5 @@
 """Exact SQL statement counts of the phone's writes, the commit included: the save a manager makes
-most stays at five statements, and nothing is loaded twice or after the commit."""
+most stays at four statements, and nothing is loaded twice or after the commit."""
 
 import uuid
 from collections.abc import Iterator
