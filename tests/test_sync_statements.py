@@ -12,7 +12,12 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from coachapp.extensions import db
-from coachapp.followups.service import apply_correction, current_ladder
+from coachapp.followups.service import (
+    OutcomeInput,
+    apply_correction,
+    current_ladder,
+    record_outcome,
+)
 from coachapp.models import (
     Behaviour,
     FocusItem,
@@ -390,3 +395,41 @@ def test_a_tap_replayed_on_another_check_answers_the_check_it_recorded(
     db.session.expire_all()
     untouched = db.session.get(FollowUp, other_check)
     assert untouched is not None and untouched.outcome is None
+
+
+def test_a_tap_sent_twice_at_once_is_answered_as_its_replay(
+    client: FlaskClient, check_id: int, world: World
+):
+    """The second copy read the check before the first committed; its claim then finds the
+    check taken, and the tap's own record answers it (not a refusal)."""
+    tap = uuid.uuid4()
+    stale = db.session.get(FollowUp, check_id)
+    assert stale is not None and stale.outcome is None
+    assert stale.focus_item.followups  # read now, as the second copy had read them
+    with db.engine.begin() as elsewhere:  # the first copy, committed meanwhile
+        elsewhere.execute(
+            sa.update(FollowUp)
+            .where(FollowUp.id == check_id)
+            .values(
+                outcome=Outcome.SUSTAINED,
+                observed_on=NOW.date(),
+                author_id=world.manager_maria.id,
+                client_uuid=tap,
+                recorded_at=NOW,
+            )
+        )
+
+    recorded = record_outcome(
+        followup=stale,
+        author=world.manager_maria,
+        entry=OutcomeInput(
+            outcome=Outcome.SUSTAINED, observed_on=NOW.date(), note="", coached="", client_uuid=tap
+        ),
+        ladder=current_ladder(),
+        today=NOW.date(),
+        now=NOW,
+    )
+
+    assert recorded.created is False and recorded.followup.id == check_id
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowUp)) == 1

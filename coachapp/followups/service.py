@@ -11,6 +11,7 @@ changes a check (an undo, a change of outcome) must call it too.
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -153,6 +154,13 @@ class OutcomeInput:
     client_uuid: uuid.UUID
 
 
+class Recorded(NamedTuple):
+    """The check as recorded, and whether this request recorded it (False: a replay)."""
+
+    followup: FollowUp
+    created: bool
+
+
 def record_outcome(
     *,
     followup: FollowUp,
@@ -161,7 +169,7 @@ def record_outcome(
     ladder: scheduling.Ladder,
     today: date,
     now: datetime,
-) -> FollowUp:
+) -> Recorded:
     """Record a re-observation and schedule the next; a replay of the same tap changes nothing.
 
     The replay is found on the check itself (the tap stored its uuid there); a uuid already
@@ -169,7 +177,7 @@ def record_outcome(
     check is answered instead.
     """
     if is_replay(followup, author, entry.client_uuid):
-        return followup
+        return Recorded(followup, created=False)
     item = followup.focus_item
     if followup.outcome is not None:
         raise AlreadyRecorded()
@@ -202,17 +210,17 @@ def record_outcome(
         )
     except IntegrityError:  # the uuid of a tap recorded on another check: that tap, replayed
         db.session.rollback()
-        replayed = db.session.scalar(
-            sa.select(FollowUp).where(
-                FollowUp.author_id == author.id, FollowUp.client_uuid == entry.client_uuid
-            )
-        )
+        replayed = _recorded_by_tap(author, entry.client_uuid)
         if replayed is None:
             raise
-        return replayed
+        return Recorded(replayed, created=False)
     if claimed.rowcount != 1:
+        # Someone recorded it first: this very tap, sent twice at once, or another one.
         db.session.rollback()
-        raise AlreadyRecorded()
+        replayed = _recorded_by_tap(author, entry.client_uuid)
+        if replayed is None:
+            raise AlreadyRecorded()
+        return Recorded(replayed, created=False)
     # What the statement stored, on the object too: no second read, no second write at flush.
     for name, value in values.items():
         set_committed_value(followup, name, value)
@@ -227,7 +235,15 @@ def record_outcome(
         db.session.rollback()
         raise AlreadyRecorded() from None
     summaries.item_changed(item)
-    return followup
+    return Recorded(followup, created=True)
+
+
+def _recorded_by_tap(author: User, client_uuid: uuid.UUID) -> FollowUp | None:
+    return db.session.scalar(
+        sa.select(FollowUp).where(
+            FollowUp.author_id == author.id, FollowUp.client_uuid == client_uuid
+        )
+    )
 
 
 def is_replay(followup: FollowUp, author: User, client_uuid: uuid.UUID) -> bool:

@@ -52,7 +52,7 @@ def record(followup_id: int) -> Response:
         client_uuid=uuid.UUID(form.client_uuid.data),
     )
     try:
-        recorded = service.record_outcome(
+        recorded, _created = service.record_outcome(
             followup=followup,
             author=current_user,
             entry=entry,

@@ -255,8 +255,8 @@ def record_outcome(followup_id: int) -> tuple[Response, int]:
         today=clock.today(),
         now=now,
     )
-    # Another check answered: the tap that recorded it, replayed with this check's address.
-    return jsonify(followup=_followup_json(recorded)), 201 if recorded is followup else 200
+    # A replay: sent twice at once, or the tap that recorded another check sent to this one.
+    return jsonify(followup=_followup_json(recorded.followup)), 201 if recorded.created else 200
 
 
 @bp.post("/sessions/<uuid:session_uuid>/end")
