@@ -30,7 +30,7 @@ def record(world: World, item: FocusItem, outcome: Outcome, on: date,
            key: uuid.UUID | None = None) -> FollowUp:  # fmt: skip
     followup = item.pending
     assert followup is not None
-    return followups.record_outcome(
+    recorded, _created = followups.record_outcome(
         followup=followup,
         author=world.manager_maria,
         entry=followups.OutcomeInput(
@@ -40,6 +40,7 @@ def record(world: World, item: FocusItem, outcome: Outcome, on: date,
         today=on,
         now=datetime.combine(on, time(12), tzinfo=UTC),
     )
+    return recorded
 
 
 def test_every_write_keeps_the_summary_rows_exact(
@@ -72,7 +73,7 @@ def test_every_write_keeps_the_summary_rows_exact(
         today=clock.today(),
         now=frozen_clock.now(),
     )
-    assert record_again.id == item.followups[0].id
+    assert record_again.followup.id == item.followups[0].id and not record_again.created
     assert summaries.stored() == before
     frozen_clock.advance(days=9)
     record(world, other, Outcome.NO_CHANCE, clock.today())
