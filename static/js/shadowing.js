@@ -306,9 +306,12 @@ const CaptureScreen = (function () {
     return root.querySelector("[data-entry-list]");
   }
 
+  // The kind's own name, without the "selected" its label also holds for the chosen one (a
+  // selector list would match the label first: querySelector goes by document order).
   function kindLabel(kind) {
-    const label = root.querySelector(`label[for="kind-${kind}"] .kind-name, label[for="kind-${kind}"]`);
-    return label ? label.textContent.trim() : kind;
+    const label = root.querySelector(`label[for="kind-${kind}"]`);
+    const name = label && (label.querySelector(".kind-name") || label);
+    return name ? name.textContent.trim() : kind;
   }
 
   function behaviourName(id) {

@@ -105,7 +105,8 @@ def shadow_an_agent(page: Page, *, shoot: bool = True) -> None:
     choose_kind(page, "Strength")
     tap_behaviour(page, "Greets the customer by name")
     strength = entry_for(page, "Greets the customer by name").first
-    expect(strength).to_contain_text("Strength")
+    # The kind's name alone: the label it comes from also says "selected" for the chosen kind.
+    expect(strength.get_by_text("Strength", exact=True)).to_be_visible()
     expect(
         page.get_by_role("status").filter(has_text="Strength saved: Greets the customer by name")
     ).to_be_visible()
@@ -122,7 +123,7 @@ def shadow_an_agent(page: Page, *, shoot: bool = True) -> None:
     page.get_by_label("What I coached (optional)").fill("Agreed on a closing sentence to use.")
     tap_behaviour(page, "Confirms the next steps before closing")
     correction = entry_for(page, "Confirms the next steps before closing").first
-    expect(correction).to_contain_text("Correction")
+    expect(correction.get_by_text("Correction", exact=True)).to_be_visible()
     expect(correction).to_contain_text("Ended the call without saying what happens next.")
     expect(correction).to_contain_text("Coached: Agreed on a closing sentence to use.")
     expect(session_entries(page).first).to_contain_text(
