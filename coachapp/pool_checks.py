@@ -55,7 +55,7 @@ def _check_before_use(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy
 
 
 def _readable(fd: int) -> bool:
-    """Whether the server sent anything on an idle connection (it never should, but to leave)."""
+    """Whether the server sent anything on an idle connection: unasked, it only speaks to leave."""
     poller = select.poll()
     poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
     return bool(poller.poll(0))

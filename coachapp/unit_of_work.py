@@ -53,28 +53,51 @@ def insert_once(row: RowT, find_existing: Callable[[], RowT | None]) -> RowT:
     return row
 
 
-def insert_new(model: type, values: dict[str, object], unique: list[str]) -> int | None:
+def insert_new(
+    model: type,
+    values: dict[str, object],
+    unique: list[str],
+    *,
+    only_if: Callable[[], sa.ColumnElement[bool]] | None = None,
+    params: dict[str, object] | None = None,
+) -> int | None:
     """INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING id, on SQLite and PostgreSQL alike:
     the id of the new row, or None when a row with the same unique key exists (a replay, or a
     concurrent request that stored it first). One statement, and nothing to roll back when it
-    loses: the unit of work goes on."""
+    loses: the unit of work goes on.
+
+    `only_if` (a module-level function, so that the statement is built once) gives a condition
+    the insert checks itself, INSERT ... SELECT ... WHERE it: None comes back too when it does
+    not hold, and the caller tells the two apart. `values` then names every column but the key;
+    the condition's own bind parameters come in `params`."""
     statement = _insert_once_statement(
         db.session.get_bind().dialect.name,
-        model.__table__,
-        tuple(unique),  # type: ignore[attr-defined]
+        model.__table__,  # type: ignore[attr-defined]
+        tuple(unique),
+        only_if,
     )
     # Flushed first, as the session's own execute would (the row may refer to pending ones);
     # then on the session's connection: a Core statement needs none of the ORM's result handling.
     db.session.flush()
-    return db.session.connection().execute(statement, values).scalar()
+    return db.session.connection().execute(statement, {**values, **(params or {})}).scalar()
 
 
 @functools.cache
-def _insert_once_statement(dialect: str, table: sa.Table, unique: tuple[str, ...]) -> sa.Insert:
-    """Built once per table: the values come as parameters, so the statement (and its place
-    in SQLAlchemy's compiled cache) is the same for every save."""
+def _insert_once_statement(
+    dialect: str,
+    table: sa.Table,
+    unique: tuple[str, ...],
+    only_if: Callable[[], sa.ColumnElement[bool]] | None,
+) -> sa.Insert:
+    """Built once per table (and condition): the values come as parameters, so the statement
+    (and its place in SQLAlchemy's compiled cache) is the same for every save."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c.id)
+    statement = insert(table)
+    if only_if is not None:
+        names = [column.name for column in table.c if not column.primary_key]
+        row = sa.select(*(sa.bindparam(name, type_=table.c[name].type) for name in names))
+        statement = statement.from_select(names, row.where(only_if()))
+    return statement.on_conflict_do_nothing(index_elements=list(unique)).returning(table.c.id)

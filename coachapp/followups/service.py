@@ -207,15 +207,12 @@ def record_outcome(
             .where(FollowUp.id == followup.id, FollowUp.outcome.is_(None))
             .values(values)
             .execution_options(synchronize_session=False)
-        )
-    except IntegrityError:  # the uuid of a tap recorded on another check: that tap, replayed
-        db.session.rollback()
-        replayed = _recorded_by_tap(author, entry.client_uuid)
-        if replayed is None:
-            raise
-        return Recorded(replayed, created=False)
-    if claimed.rowcount != 1:
-        # Someone recorded it first: this very tap, sent twice at once, or another one.
+        ).rowcount
+    except IntegrityError:  # the tap's uuid is already on another check
+        claimed = 0
+    if claimed != 1:
+        # Taken first: by this very tap (sent twice at once, or sent to another check's
+        # address), which is answered as its replay, or by another one.
         db.session.rollback()
         replayed = _recorded_by_tap(author, entry.client_uuid)
         if replayed is None:

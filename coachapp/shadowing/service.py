@@ -4,7 +4,6 @@ Nothing here commits: each write and its consequences are flushed, and the view 
 one unit (coachapp.unit_of_work), so a replay finds a write either whole or not at all.
 """
 
-import functools
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -186,18 +185,14 @@ def record_observation_once(
         "recorded_at": now,
         "updated_at": None,
     }
-    if behaviour_of_profile is not None and entry.behaviour_id is not None:
-        db.session.flush()  # as insert_new does: the row may refer to pending ones
-        new_id = (
-            db.session.connection()
-            .execute(
-                _insert_if_behaviour_allowed(db.session.get_bind().dialect.name),
-                {**values, "profile_id": behaviour_of_profile},
-            )
-            .scalar()
-        )
-    else:
-        new_id = insert_new(Observation, values, unique=["author_id", "client_uuid"])
+    checked = behaviour_of_profile is not None and entry.behaviour_id is not None
+    new_id = insert_new(
+        Observation,
+        values,
+        unique=["author_id", "client_uuid"],
+        only_if=_behaviour_of_the_profile if checked else None,
+        params={"profile_id": behaviour_of_profile} if checked else None,
+    )
     if new_id is None:
         return None
     # The row is known whole: the object joins the session as loaded, without reading it back.
@@ -217,18 +212,9 @@ def record_observation_once(
     return observation
 
 
-@functools.cache
-def _insert_if_behaviour_allowed(dialect: str) -> sa.Insert:
-    """INSERT ... SELECT the entry's values WHERE its behaviour is an active one of the profile
-    ON CONFLICT (author_id, client_uuid) DO NOTHING RETURNING id: built once per dialect, the
-    values as parameters."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = Observation.__table__
-    names = [column.name for column in table.c if column.name != "id"]
-    allowed = (
+def _behaviour_of_the_profile() -> sa.ColumnElement[bool]:
+    """The behaviour the entry names is an active one of the profile `:profile_id`."""
+    return (
         sa.select(Behaviour.id)
         .join(Competency, Competency.id == Behaviour.competency_id)
         .where(
@@ -237,13 +223,6 @@ def _insert_if_behaviour_allowed(dialect: str) -> sa.Insert:
             Competency.role_profile_id == sa.bindparam("profile_id"),
         )
         .exists()
-    )
-    row = sa.select(*(sa.bindparam(name, type_=table.c[name].type) for name in names))
-    return (
-        insert(table)
-        .from_select(names, row.where(allowed))
-        .on_conflict_do_nothing(index_elements=["author_id", "client_uuid"])
-        .returning(table.c.id)
     )
 
 
