@@ -112,6 +112,23 @@ def _own_session_statement(role: Role, by: str) -> sa.Select[tuple[User, ShadowS
     )
 
 
+def own_open_session_named(
+    manager_id: sa.BindParameter[int], session_uuid: sa.BindParameter[uuid.UUID]
+) -> sa.Select[tuple[User]]:
+    """The FROM and WHERE of the manager's open session the phone named, joined to its agent
+    (`User`) under own_session_or_404's rule, for a statement that picks its own columns: a
+    write into the session that checks it in the same statement."""
+    return (
+        _visible_agents(Role.MANAGER, manager_id)
+        .join(ShadowSession, ShadowSession.agent_id == User.id)
+        .where(
+            ShadowSession.manager_id == manager_id,
+            ShadowSession.client_uuid == session_uuid,
+            ShadowSession.ended_at.is_(None),
+        )
+    )
+
+
 def _own_session_or_404(manager: User, by: str, key: object) -> ShadowSession:
     """The manager's session with its agent in one statement; 404 for a session of another
     manager, or with an agent no longer in the manager's teams."""

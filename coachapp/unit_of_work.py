@@ -7,7 +7,7 @@ session is then rolled back whole, so a replay of it finds nothing half-done and
 
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -59,6 +59,7 @@ def insert_new(
     unique: list[str],
     *,
     only_if: Callable[[], sa.ColumnElement[bool]] | None = None,
+    rows: Callable[[], sa.Select[Any]] | None = None,
     params: dict[str, object] | None = None,
 ) -> int | None:
     """INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING id, on SQLite and PostgreSQL alike:
@@ -69,12 +70,18 @@ def insert_new(
     `only_if` (a module-level function, so that the statement is built once) gives a condition
     the insert checks itself, INSERT ... SELECT ... WHERE it: None comes back too when it does
     not hold, and the caller tells the two apart. `values` then names every column but the key;
-    the condition's own bind parameters come in `params`."""
+    the condition's own bind parameters come in `params`.
+
+    `rows` (module-level too) gives the whole SELECT the row is taken from, INSERT ... SELECT
+    it, for a row part of which comes from other tables: its columns are labelled with the
+    table's column names, and `values` holds its bind parameters. None comes back too when it
+    finds no row."""
     statement = _insert_once_statement(
         db.session.get_bind().dialect.name,
         model.__table__,  # type: ignore[attr-defined]
         tuple(unique),
         only_if,
+        rows,
     )
     # Flushed first, as the session's own execute would (the row may refer to pending ones);
     # then on the session's connection: a Core statement needs none of the ORM's result handling.
@@ -88,6 +95,7 @@ def _insert_once_statement(
     table: sa.Table,
     unique: tuple[str, ...],
     only_if: Callable[[], sa.ColumnElement[bool]] | None,
+    rows: Callable[[], sa.Select[Any]] | None,
 ) -> sa.Insert:
     """Built once per table (and condition): the values come as parameters, so the statement
     (and its place in SQLAlchemy's compiled cache) is the same for every save."""
@@ -100,4 +108,7 @@ def _insert_once_statement(
         names = [column.name for column in table.c if not column.primary_key]
         row = sa.select(*(sa.bindparam(name, type_=table.c[name].type) for name in names))
         statement = statement.from_select(names, row.where(only_if()))
+    elif rows is not None:
+        selected = rows()
+        statement = statement.from_select(list(selected.selected_columns.keys()), selected)
     return statement.on_conflict_do_nothing(index_elements=list(unique)).returning(table.c.id)

@@ -189,7 +189,7 @@ def test_a_server_error_stops_the_batch_where_it_happened(
 
     session = make_session(world.manager_maria, world.agent_alex)
     url = f"/api/sessions/{session.client_uuid}/observations"
-    real = service.record_observation_once
+    real = service.record_in_open_session
     calls = {"n": 0}
 
     def failing_second(**kwargs: Any) -> Any:
@@ -198,7 +198,7 @@ def test_a_server_error_stops_the_batch_where_it_happened(
             raise RuntimeError("the disk is full")
         return real(**kwargs)
 
-    monkeypatch.setattr("coachapp.sync.views.record_observation_once", failing_second)
+    monkeypatch.setattr(service, "record_in_open_session", failing_second)
     answered = results(batch(client, [item("POST", url, entry()) for _ in range(4)]))
     assert [status for status, _ in answered] == [201, 500]
     assert count(Observation) == 1
@@ -223,7 +223,8 @@ def test_the_signed_out_and_the_tokenless_keep_their_queue(
 def test_a_batch_loads_the_person_once_and_costs_the_same_per_item(
     client: FlaskClient, maria: User, world: World
 ):
-    """The sign-in once; then each entry its scope, its insert and its own commit."""
+    """The sign-in once; then each entry its insert (which checks the session and its scope)
+    and its own commit."""
     session = make_session(world.manager_maria, world.agent_alex)
     url = f"/api/sessions/{session.client_uuid}/observations"
 
@@ -235,8 +236,8 @@ def test_a_batch_loads_the_person_once_and_costs_the_same_per_item(
         return seen
 
     ten = statements_for(10)
-    assert len(ten) == 1 + 3 * 10, ten
+    assert len(ten) == 1 + 2 * 10, ten
     assert sum(1 for s in ten if s == "COMMIT") == 10
-    assert len(statements_for(40)) == 1 + 3 * 40
+    assert len(statements_for(40)) == 1 + 2 * 40
     assert count(Observation) == 50
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 50

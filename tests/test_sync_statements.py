@@ -1,5 +1,5 @@
 """Exact SQL statement counts of the phone's writes, the commit included: the save a manager makes
-most stays at four statements, and nothing is loaded twice or after the commit."""
+most stays at three statements, and nothing is loaded twice or after the commit."""
 
 import uuid
 from collections.abc import Iterator
@@ -91,25 +91,32 @@ def save(client: FlaskClient, session_uuid: str, body: dict[str, Any]) -> tuple[
     return answer, seen
 
 
-def test_the_json_save_is_four_statements_with_its_commit(
+def test_the_json_save_is_three_statements_with_its_commit(
     client: FlaskClient, session_uuid: str, world: World
 ):
-    """The sign-in with its user, the session with its scope, the insert that cannot duplicate
-    and stores only an active behaviour of the agent's profile, the commit."""
+    """The sign-in with its user, then one insert that takes its row from the manager's open
+    session with the agent in the manager's teams, stores only an active behaviour of the
+    agent's profile and cannot duplicate; the commit."""
     answer, seen = save(client, session_uuid, entry(behaviour_id=world.behaviours[0].id))
     assert answer.status_code == 201
-    assert len(seen) == 4, "\n".join(s[:160] for s in seen)
+    assert len(seen) == 3, "\n".join(s[:160] for s in seen)
     assert seen[0].startswith("SELECT") and "login_session" in seen[0]
-    insert = seen[2].upper()
-    assert insert.startswith("INSERT") and "ON CONFLICT" in insert and "EXISTS" in insert
-    assert seen[3] == "COMMIT"
+    insert = " ".join(seen[1].upper().replace('"', "").split())
+    assert insert.startswith("INSERT INTO OBSERVATION") and "ON CONFLICT" in insert
+    assert "FROM USER JOIN SHADOW_SESSION" in insert and "MANAGER_TEAMS" in insert
+    assert "SHADOW_SESSION.ENDED_AT IS NULL" in insert and "EXISTS" in insert
+    assert seen[2] == "COMMIT"
+    assert answer.json["observation"]["session_uuid"] == session_uuid
+    stored = db.session.scalar(sa.select(Observation))
+    assert stored is not None and stored.session.client_uuid == uuid.UUID(session_uuid)
+    assert (stored.agent_id, stored.author_id) == (world.agent_alex.id, world.manager_maria.id)
 
 
-def test_a_save_with_only_a_note_is_four_statements_too(client: FlaskClient, session_uuid: str):
+def test_a_save_with_only_a_note_is_three_statements_too(client: FlaskClient, session_uuid: str):
     answer, seen = save(client, session_uuid, entry())
     assert answer.status_code == 201
-    assert len(seen) == 4, seen
-    assert "EXISTS" not in seen[2].upper()
+    assert len(seen) == 3, seen
+    assert "EXISTS" not in seen[1].upper()
 
 
 @pytest.mark.parametrize("which", ["retired", "of another profile", "unknown"])
@@ -117,7 +124,7 @@ def test_a_behaviour_the_agent_cannot_be_observed_on_is_refused_by_the_insert(
     client: FlaskClient, session_uuid: str, world: World, which: str
 ):
     """Nothing stored, the form's own words on the behaviour field, and the replay looked for
-    (none) before refusing: sign-in, session and scope, the insert, the replay, rollback."""
+    (none) before refusing: sign-in, the insert, session and scope, the replay, rollback."""
     behaviour = {
         "retired": world.behaviours[1].id,
         "of another profile": world.foreign_behaviour.id,
@@ -155,16 +162,18 @@ def test_a_replayed_save_answers_the_first_answer_in_five(
     again, seen = save(client, session_uuid, body)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json == first.json
-    assert len(seen) == 5, seen  # the insert meets the row, which is read for the answer
+    # The insert stores nothing; the session is found open and Maria's, so the entry is looked
+    # for, and read for the answer: sign-in, insert, session and scope, the entry, commit.
+    assert len(seen) == 5, "\n".join(s[:100] for s in seen)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 1
 
 
 def test_a_correction_takes_its_ladder_step_in_the_same_transaction(
     client: FlaskClient, session_uuid: str, world: World
 ):
-    """The four (the organisation, for the ladder, came with the sign-in), then the open-item
-    check, and the focus item with its first check inside a savepoint (so that losing a race
-    to open it keeps the entry)."""
+    """The sign-in (the organisation, for the ladder, came with it), the session with its scope
+    (the step needs them loaded), the insert, then the open-item check, and the focus item with
+    its first check inside a savepoint (so that losing a race to open it keeps the entry)."""
     body = entry(kind="correction", behaviour_id=world.behaviours[1].id, note="")
     answer, seen = save(client, session_uuid, body)
     assert answer.status_code == 201
@@ -184,18 +193,39 @@ def test_a_correction_takes_its_ladder_step_in_the_same_transaction(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowUp)) == 1
 
 
-def test_a_save_outside_my_teams_is_a_404_in_two(client: FlaskClient, world: World, auth: Auth):
+def test_a_save_outside_my_teams_is_a_404_in_three(client: FlaskClient, world: World, auth: Auth):
     auth.login(world.manager_maria)
     answer, seen = save(client, str(uuid.uuid4()), entry())
     assert answer.status_code == 404
-    assert len(seen) == 3, "\n".join(s[:100] for s in seen)  # sign-in, session and scope, rollback
+    # sign-in, the insert that finds no session to take its row from, session and scope, rollback
+    assert len(seen) == 4, "\n".join(s[:100] for s in seen)
+
+
+def test_a_save_for_an_agent_moved_out_of_my_teams_stores_nothing(
+    client: FlaskClient, session_uuid: str, world: World
+):
+    world.agent_alex.team_id = world.team_b.id
+    db.session.commit()
+    answer, seen = save(client, session_uuid, entry(behaviour_id=world.behaviours[0].id))
+    assert answer.status_code == 404
+    assert seen[-1] == "ROLLBACK"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 0
+
+
+def test_a_save_after_the_end_stores_nothing(client: FlaskClient, session_uuid: str):
+    assert save(client, session_uuid, entry())[0].status_code == 201  # an empty session ends gone
+    assert call(client, "POST", f"/api/sessions/{session_uuid}/end", {}).status_code == 200
+    answer, seen = save(client, session_uuid, entry())
+    assert answer.status_code == 409
+    assert seen[-1] == "ROLLBACK"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 1
 
 
 def test_the_signed_in_person_is_loaded_once(client: FlaskClient, session_uuid: str):
     answer, seen = save(client, session_uuid, entry())
     assert answer.status_code == 201
     loads = [s for s in seen if s.startswith("SELECT") and "user.name" in s.replace('"', "")]
-    assert len(loads) == 2, seen  # the signed-in person (with the sign-in), the agent (with scope)
+    assert len(loads) == 1, seen  # the signed-in person, with the sign-in; the agent not at all
 
 
 def change(client: FlaskClient, observation_uuid: str, body: dict[str, Any]) -> tuple[Any, list]:

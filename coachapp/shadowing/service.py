@@ -28,7 +28,7 @@ from coachapp.models import (
     SuggestionKind,
     User,
 )
-from coachapp.scope import visible_agents
+from coachapp.scope import own_open_session_named, visible_agents
 from coachapp.unit_of_work import insert_new
 from coachapp.voice.service import raise_suggestion
 
@@ -207,9 +207,102 @@ def record_observation_once(
     make_transient_to_detached(observation)
     db.session.add(observation)
     set_committed_value(observation, "session", session)
-    if entry.kind == ObservationKind.CORRECTION and entry.behaviour_id is not None:
+    if takes_ladder_step(entry):
         apply_correction(observation, current_ladder())
     return observation
+
+
+def record_in_open_session(
+    *,
+    author: User,
+    session_uuid: uuid.UUID,
+    entry: ObservationInput,
+    client_uuid: uuid.UUID,
+    occurred_at: datetime,
+    now: datetime,
+) -> Observation | None:
+    """The phone's save of an entry that takes no ladder step, checked and stored by one
+    statement: the row is taken from the author's open session the phone named, with its agent
+    in the author's teams, and its behaviour, if it names one, an active one of the agent's
+    profile; ON CONFLICT on (author, client UUID) keeps a replay from storing it twice.
+
+    None when any of that does not hold: the caller then asks each question on its own (404,
+    session ended, replay, behaviour refused), as the save does without this. The object that
+    comes back is the stored row, for the answer; nothing else in the request uses it."""
+    assert not takes_ladder_step(entry), "a correction's step needs the session loaded"
+    values: dict[str, object] = {
+        "author_id": author.id,
+        "session_uuid": session_uuid,
+        "kind": entry.kind,
+        "behaviour_id": entry.behaviour_id,
+        "note": entry.note,
+        "coached": "",
+        "client_uuid": client_uuid,
+        "occurred_at": occurred_at,
+        "recorded_at": now,
+        "updated_at": None,
+    }
+    new_id = insert_new(
+        Observation,
+        values,
+        unique=["author_id", "client_uuid"],
+        rows=_entry_of_a_behaviour if entry.behaviour_id is not None else _entry_of_a_note,
+    )
+    if new_id is None:
+        return None
+    del values["session_uuid"]
+    return Observation(id=new_id, **values)
+
+
+def takes_ladder_step(entry: ObservationInput) -> bool:
+    """A correction of a behaviour opens (or moves) a focus item in the same unit of work."""
+    return entry.kind == ObservationKind.CORRECTION and entry.behaviour_id is not None
+
+
+def _entry_of_a_note() -> sa.Select[tuple[object, ...]]:
+    """The row of a new entry in the author's open session named by `:session_uuid`."""
+    table = Observation.__table__
+
+    def given(name: str) -> sa.Label[object]:
+        return sa.bindparam(name, type_=table.c[name].type).label(name)  # type: ignore[attr-defined]
+
+    author_id = sa.bindparam("author_id", type_=sa.Integer)
+    session_uuid = sa.bindparam("session_uuid", type_=ShadowSession.client_uuid.type)
+    return own_open_session_named(author_id, session_uuid).with_only_columns(
+        ShadowSession.id.label("session_id"),
+        author_id.label("author_id"),
+        ShadowSession.agent_id.label("agent_id"),
+        *(
+            given(name)
+            for name in (
+                "kind",
+                "behaviour_id",
+                "note",
+                "coached",
+                "client_uuid",
+                "occurred_at",
+                "recorded_at",
+                "updated_at",
+            )
+        ),
+        maintain_column_froms=True,
+    )
+
+
+def _entry_of_a_behaviour() -> sa.Select[tuple[object, ...]]:
+    """As `_entry_of_a_note`, for an entry whose behaviour is an active one of the agent's
+    profile (an agent without a profile has none)."""
+    of_the_profile = (
+        sa.select(Behaviour.id)
+        .join(Competency, Competency.id == Behaviour.competency_id)
+        .where(
+            Behaviour.id == sa.bindparam("behaviour_id"),
+            Behaviour.retired_at.is_(None),
+            Competency.role_profile_id == User.role_profile_id,
+        )
+        .exists()
+    )
+    return _entry_of_a_note().where(of_the_profile)
 
 
 def _behaviour_of_the_profile() -> sa.ColumnElement[bool]:

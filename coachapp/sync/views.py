@@ -152,19 +152,41 @@ def add_observation(session_uuid: uuid.UUID) -> tuple[Response, int]:
     """Add an entry to a session, dated by the phone's clock."""
     values = read_object(payload(), NEW_ENTRY)
     client_uuid = parse_uuid(values["client_uuid"])
-    shadow = own_session_by_uuid_or_404(current_user, session_uuid)
     now = clock.now()
     # The behaviour named is taken at its word here and checked by the insert itself (one
     # statement fewer on the save the phone makes most); an agent without a profile has none.
     chosen = named_behaviour_id(values.get("behaviour_id"))
-    profile_id = shadow.agent.role_profile_id
     try:
         form = _checked(
-            ObservationForm,
-            values,
-            behaviour_ids={chosen} if chosen is not None and profile_id is not None else set(),
+            ObservationForm, values, behaviour_ids={chosen} if chosen is not None else set()
         )
         occurred_at = phone_time(values.get("occurred_at"), now=now, field="occurred_at") or now
+    except DomainError:
+        form = None  # refused below, once the session is known to be this manager's
+    if form is not None and not shadowing.takes_ladder_step(entry := _entry(form)):
+        # The session, its agent's place in the manager's teams and the behaviour are asked
+        # by the insert itself: the whole save is the sign-in, this statement and the commit.
+        stored = shadowing.record_in_open_session(
+            author=current_user,
+            session_uuid=session_uuid,
+            entry=entry,
+            client_uuid=client_uuid,
+            occurred_at=occurred_at,
+            now=now,
+        )
+        if stored is not None:
+            return jsonify(observation=_observation_json(stored, session_uuid)), 201
+        # Something did not hold: which one is asked below, one question at a time.
+        already_tried = True
+    else:
+        already_tried = False
+    shadow = own_session_by_uuid_or_404(current_user, session_uuid)
+    profile_id = shadow.agent.role_profile_id
+    try:
+        if form is None or (profile_id is None and chosen is not None):
+            allowed = {chosen} if chosen is not None and profile_id is not None else set()
+            form = _checked(ObservationForm, values, behaviour_ids=allowed)
+            occurred_at = phone_time(values.get("occurred_at"), now=now, field="occurred_at") or now
         if not shadow.is_open:
             raise SessionEnded()
     except DomainError:
@@ -174,15 +196,20 @@ def add_observation(session_uuid: uuid.UUID) -> tuple[Response, int]:
         if replayed is None:
             raise
         return jsonify(observation=_observation_json(replayed)), 200
-    observation = record_observation_once(
-        session=shadow,
-        author=current_user,
-        entry=_entry(form),
-        client_uuid=client_uuid,
-        occurred_at=occurred_at,
-        now=now,
-        behaviour_of_profile=profile_id,
-    )
+    if already_tried:
+        # The insert above found the session open and this manager's, and stored nothing: the
+        # entry is a replay, or its behaviour is not an active one of the profile.
+        observation = None
+    else:
+        observation = record_observation_once(
+            session=shadow,
+            author=current_user,
+            entry=_entry(form),
+            client_uuid=client_uuid,
+            occurred_at=occurred_at,
+            now=now,
+            behaviour_of_profile=profile_id,
+        )
     if observation is None:
         replayed = observation_by_uuid(current_user, client_uuid)
         if replayed is None:  # the insert found no such active behaviour in the profile
@@ -391,11 +418,14 @@ def _session_json(shadow: ShadowSession) -> dict[str, object]:
     }
 
 
-def _observation_json(observation: Observation) -> dict[str, object]:
+def _observation_json(
+    observation: Observation, session_uuid: uuid.UUID | None = None
+) -> dict[str, object]:
+    """`session_uuid` for an entry stored without its session loaded."""
     return {
         "id": observation.id,
         "client_uuid": str(observation.client_uuid),
-        "session_uuid": str(observation.session.client_uuid),
+        "session_uuid": str(session_uuid or observation.session.client_uuid),
         "kind": observation.kind.value,
         "behaviour_id": observation.behaviour_id,
         "note": observation.note,
