@@ -112,18 +112,18 @@ def _own_session_statement(role: Role, by: str) -> sa.Select[tuple[User, ShadowS
     )
 
 
-def own_open_session_named(
-    manager_id: sa.BindParameter[int], session_uuid: sa.BindParameter[uuid.UUID]
+def own_open_session_where(
+    manager_id: sa.BindParameter[int], by: str, key: sa.BindParameter[object]
 ) -> sa.Select[tuple[User]]:
-    """The FROM and WHERE of the manager's open session the phone named, joined to its agent
-    (`User`) under own_session_or_404's rule, for a statement that picks its own columns: a
-    write into the session that checks it in the same statement."""
+    """The FROM and WHERE of the manager's open session by `id` or `client_uuid`, joined to its
+    agent (`User`) under own_session_or_404's rule, for a statement that picks its own columns:
+    a write into the session that checks it in the same statement."""
     return (
         _visible_agents(Role.MANAGER, manager_id)
         .join(ShadowSession, ShadowSession.agent_id == User.id)
         .where(
             ShadowSession.manager_id == manager_id,
-            ShadowSession.client_uuid == session_uuid,
+            getattr(ShadowSession, by) == key,
             ShadowSession.ended_at.is_(None),
         )
     )

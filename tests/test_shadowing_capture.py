@@ -83,10 +83,10 @@ def test_htmx_save_answers_the_new_entry_and_the_confirmation_out_of_band(
 def test_htmx_save_runs_a_fixed_number_of_statements(
     client: FlaskClient, maria: User, world: World, shadow: ShadowSession
 ):
-    """Four, and the commit, as the JSON save: the sign-in (login session, user and organisation
-    in one), the shadowing session with the agent's scope (one), the behaviour (one indexed
-    look-up that also renders the entry), the insert that cannot store a replay twice.
-    Rendering asks nothing more."""
+    """Three, and the commit: the sign-in (login session, user and organisation in one), the
+    behaviour (one indexed look-up that also renders the entry), and the insert that takes its
+    row from Maria's open session with the agent in her teams and cannot store a replay twice.
+    Neither the session nor the agent is loaded; rendering asks nothing more."""
     first, second, session_id = world.behaviours[1].id, world.behaviours[0].id, shadow.id
     save(client, session_id, HTMX, behaviour_id=first)  # a first request warms caches
     answer, statements = statements_of(lambda: save(client, session_id, HTMX, behaviour_id=second))
@@ -172,4 +172,4 @@ def test_undo_by_htmx_takes_the_entry_out_of_the_list(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 0
 
 
-EXPECTED_HTMX_SAVE_STATEMENTS = 4
+EXPECTED_HTMX_SAVE_STATEMENTS = 3

@@ -4,11 +4,13 @@ Nothing here commits: each write and its consequences are flushed, and the view 
 one unit (coachapp.unit_of_work), so a replay finds a write either whole or not at all.
 """
 
+import functools
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -28,7 +30,7 @@ from coachapp.models import (
     SuggestionKind,
     User,
 )
-from coachapp.scope import own_open_session_named, visible_agents
+from coachapp.scope import own_open_session_where, visible_agents
 from coachapp.unit_of_work import insert_new
 from coachapp.voice.service import raise_suggestion
 
@@ -128,14 +130,19 @@ def record_observation(
     client_uuid: uuid.UUID,
     occurred_at: datetime,
     now: datetime,
+    looks_for_replay_first: bool = False,
 ) -> tuple[Observation, bool]:
     """Add an entry to an open session; returns (observation, created). A replay creates nothing,
-    and answers with the first one even once its session has ended."""
-    if not session.is_open:
+    and answers with the first one even once its session has ended.
+
+    `looks_for_replay_first` after an insert of the caller's own stored nothing (most likely a
+    replay): the entry is looked for before it is inserted again."""
+    if not session.is_open or looks_for_replay_first:
         existing = _observation_by_uuid(author.id, client_uuid)
         if existing is not None:
             return existing, False
-        raise SessionEnded()
+        if not session.is_open:
+            raise SessionEnded()
     observation = record_observation_once(
         session=session,
         author=author,
@@ -215,24 +222,24 @@ def record_observation_once(
 def record_in_open_session(
     *,
     author: User,
-    session_uuid: uuid.UUID,
+    session_key: int | uuid.UUID,
     entry: ObservationInput,
     client_uuid: uuid.UUID,
     occurred_at: datetime,
     now: datetime,
 ) -> Observation | None:
-    """The phone's save of an entry that takes no ladder step, checked and stored by one
-    statement: the row is taken from the author's open session the phone named, with its agent
-    in the author's teams, and its behaviour, if it names one, an active one of the agent's
-    profile; ON CONFLICT on (author, client UUID) keeps a replay from storing it twice.
+    """A save of an entry that takes no ladder step, checked and stored by one statement: the
+    row is taken from the author's open session (by id, or by the UUID the phone named), with
+    its agent in the author's teams, and its behaviour, if it names one, an active one of the
+    agent's profile; ON CONFLICT on (author, client UUID) keeps a replay from storing it twice.
 
     None when any of that does not hold: the caller then asks each question on its own (404,
-    session ended, replay, behaviour refused), as the save does without this. The object that
-    comes back is the stored row, for the answer; nothing else in the request uses it."""
+    session ended, replay, behaviour refused), as the save does without this. What comes back
+    is the stored row, not in the ORM session (its session is not loaded): for the answer."""
     assert not takes_ladder_step(entry), "a correction's step needs the session loaded"
     values: dict[str, object] = {
         "author_id": author.id,
-        "session_uuid": session_uuid,
+        "session_key": session_key,
         "kind": entry.kind,
         "behaviour_id": entry.behaviour_id,
         "note": entry.note,
@@ -242,15 +249,16 @@ def record_in_open_session(
         "recorded_at": now,
         "updated_at": None,
     }
+    by = "id" if isinstance(session_key, int) else "client_uuid"
     new_id = insert_new(
         Observation,
         values,
         unique=["author_id", "client_uuid"],
-        rows=_entry_of_a_behaviour if entry.behaviour_id is not None else _entry_of_a_note,
+        rows=_entry_rows(by, names_a_behaviour=entry.behaviour_id is not None),
     )
     if new_id is None:
         return None
-    del values["session_uuid"]
+    del values["session_key"]
     return Observation(id=new_id, **values)
 
 
@@ -259,50 +267,50 @@ def takes_ladder_step(entry: ObservationInput) -> bool:
     return entry.kind == ObservationKind.CORRECTION and entry.behaviour_id is not None
 
 
-def _entry_of_a_note() -> sa.Select[tuple[object, ...]]:
-    """The row of a new entry in the author's open session named by `:session_uuid`."""
-    table = Observation.__table__
-
-    def given(name: str) -> sa.Label[object]:
-        return sa.bindparam(name, type_=table.c[name].type).label(name)  # type: ignore[attr-defined]
-
-    author_id = sa.bindparam("author_id", type_=sa.Integer)
-    session_uuid = sa.bindparam("session_uuid", type_=ShadowSession.client_uuid.type)
-    return own_open_session_named(author_id, session_uuid).with_only_columns(
-        ShadowSession.id.label("session_id"),
-        author_id.label("author_id"),
-        ShadowSession.agent_id.label("agent_id"),
-        *(
-            given(name)
-            for name in (
-                "kind",
-                "behaviour_id",
-                "note",
-                "coached",
-                "client_uuid",
-                "occurred_at",
-                "recorded_at",
-                "updated_at",
-            )
-        ),
-        maintain_column_froms=True,
-    )
+#: The columns of a new entry that come as bind parameters, not from its session.
+_GIVEN = (
+    "kind",
+    "behaviour_id",
+    "note",
+    "coached",
+    "client_uuid",
+    "occurred_at",
+    "recorded_at",
+    "updated_at",
+)
 
 
-def _entry_of_a_behaviour() -> sa.Select[tuple[object, ...]]:
-    """As `_entry_of_a_note`, for an entry whose behaviour is an active one of the agent's
-    profile (an agent without a profile has none)."""
-    of_the_profile = (
-        sa.select(Behaviour.id)
-        .join(Competency, Competency.id == Behaviour.competency_id)
-        .where(
-            Behaviour.id == sa.bindparam("behaviour_id"),
-            Behaviour.retired_at.is_(None),
-            Competency.role_profile_id == User.role_profile_id,
+@functools.cache
+def _entry_rows(by: str, names_a_behaviour: bool) -> Callable[[], sa.Select[Any]]:
+    """The SELECT a new entry's row is taken from, per session key and kind of entry: the same
+    function each time, so that the insert built from it is built once."""
+
+    def rows() -> sa.Select[Any]:
+        table = Observation.__table__
+        author_id = sa.bindparam("author_id", type_=sa.Integer)
+        key = sa.bindparam("session_key", type_=getattr(ShadowSession, by).type)
+        selected = own_open_session_where(author_id, by, key).with_only_columns(
+            ShadowSession.id.label("session_id"),
+            author_id.label("author_id"),
+            ShadowSession.agent_id.label("agent_id"),
+            *(sa.bindparam(name, type_=table.c[name].type).label(name) for name in _GIVEN),
+            maintain_column_froms=True,
         )
-        .exists()
-    )
-    return _entry_of_a_note().where(of_the_profile)
+        if not names_a_behaviour:
+            return selected
+        # An active behaviour of the agent's profile (an agent without a profile has none).
+        return selected.where(
+            sa.select(Behaviour.id)
+            .join(Competency, Competency.id == Behaviour.competency_id)
+            .where(
+                Behaviour.id == sa.bindparam("behaviour_id"),
+                Behaviour.retired_at.is_(None),
+                Competency.role_profile_id == User.role_profile_id,
+            )
+            .exists()
+        )
+
+    return rows
 
 
 def _behaviour_of_the_profile() -> sa.ColumnElement[bool]:

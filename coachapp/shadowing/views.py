@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
 from coachapp import clock
@@ -175,10 +176,32 @@ def add_first_observation(agent_id: int) -> Response:
 @commits
 def add_observation(session_id: int) -> Response:
     """Save one entry; htmx gets only what changed: the new entry and the confirmation."""
+    chosen = _chosen_behaviour(session_id)
+    form = ObservationForm(behaviour_ids={chosen.id} if chosen else set())
+    if form.validate() and not service.takes_ladder_step(entry := _entry_from(form)):
+        # The session, its agent's place in the manager's teams and the behaviour are asked by
+        # the insert itself; the session is loaded only when something did not hold.
+        now = _now()
+        stored = service.record_in_open_session(
+            author=current_user,
+            session_key=session_id,
+            entry=entry,
+            client_uuid=uuid.UUID(form.client_uuid.data),
+            occurred_at=parse_phone_time(form.occurred_at.data) or now,
+            now=now,
+        )
+        if stored is not None:
+            set_committed_value(stored, "behaviour", chosen)
+            return _saved_answer(session_id, stored, form)
+        return _add_in_loaded_session(session_id, form, tried=True)
+    return _add_in_loaded_session(session_id, form, tried=False)
+
+
+def _add_in_loaded_session(session_id: int, form: ObservationForm, tried: bool) -> Response:
+    """The save with its session loaded: a correction (its ladder step needs it), or an entry
+    the insert above (`tried`) did not store, to find out why and answer it."""
     shadow = own_session_or_404(current_user, session_id)
-    chosen = _chosen_behaviour(shadow)
-    form = _observation_form(shadow, allowed={chosen.id} if chosen else set())
-    if not form.validate():
+    if form.errors:
         if form.client_uuid.errors:  # a broken or stale form: give the next tap a fresh id
             form.client_uuid.data = str(uuid.uuid4())
         return _capture_page(shadow, form, status=422)
@@ -191,15 +214,20 @@ def add_observation(session_id: int) -> Response:
             client_uuid=uuid.UUID(form.client_uuid.data),
             occurred_at=parse_phone_time(form.occurred_at.data) or now,
             now=now,
+            looks_for_replay_first=tried,
         )
     except SessionEnded as refusal:
         # The form comes back with the manager's typing and the reason beside it.
         form.note.errors.append(refusal.message)
         return _capture_page(shadow, form, status=refusal.status_code)
+    return _saved_answer(shadow.id, observation, form)
+
+
+def _saved_answer(session_id: int, observation: Observation, form: ObservationForm) -> Response:
     if not is_fragment_request():
         # The kind stays chosen for the next entry, with or without JavaScript.
         return redirect(
-            url_for("shadowing.session", session_id=shadow.id, kind=form.kind.data), code=303
+            url_for("shadowing.session", session_id=session_id, kind=form.kind.data), code=303
         )
     return _saved(observation, form)
 
@@ -326,16 +354,15 @@ def _observation_form(
     return form
 
 
-def _chosen_behaviour(shadow: ShadowSession) -> Behaviour | None:
-    """The chip the save names, if it is an active behaviour of the agent's profile: one indexed
-    look-up instead of loading the whole profile (only a refused entry shows the chips again).
-    The entry rendered after the save finds its behaviour here, without asking again."""
+def _chosen_behaviour(session_id: int) -> Behaviour | None:
+    """The chip the save names, if it is an active behaviour of the profile of the session's
+    agent: one indexed look-up instead of loading the whole profile (only a refused entry shows
+    the chips again). Whose session it is, the insert (or own_session_or_404) checks before
+    anything of it is shown. The entry rendered after the save finds its behaviour here."""
     chosen = parse_id(request.form.get("behaviour_id"))
     if chosen is None:
         return None
-    return db.session.scalar(
-        _CHOSEN_BEHAVIOUR, {"behaviour_id": chosen, "agent_id": shadow.agent_id}
-    )
+    return db.session.scalar(_CHOSEN_BEHAVIOUR, {"behaviour_id": chosen, "session_id": session_id})
 
 
 #: Built once: every save that names a behaviour runs it.
@@ -343,9 +370,10 @@ _CHOSEN_BEHAVIOUR = (
     sa.select(Behaviour)
     .join(Competency, Behaviour.competency_id == Competency.id)
     .join(User, User.role_profile_id == Competency.role_profile_id)
+    .join(ShadowSession, ShadowSession.agent_id == User.id)
     .where(
         Behaviour.id == sa.bindparam("behaviour_id"),
-        User.id == sa.bindparam("agent_id"),
+        ShadowSession.id == sa.bindparam("session_id"),
         Behaviour.retired_at.is_(None),
     )
 )

@@ -168,7 +168,7 @@ def add_observation(session_uuid: uuid.UUID) -> tuple[Response, int]:
         # by the insert itself: the whole save is the sign-in, this statement and the commit.
         stored = shadowing.record_in_open_session(
             author=current_user,
-            session_uuid=session_uuid,
+            session_key=session_uuid,
             entry=entry,
             client_uuid=client_uuid,
             occurred_at=occurred_at,
