@@ -153,8 +153,8 @@ def add_observation(session_uuid: uuid.UUID) -> tuple[Response, int]:
     values = read_object(payload(), NEW_ENTRY)
     client_uuid = parse_uuid(values["client_uuid"])
     now = clock.now()
-    # The behaviour named is taken at its word here and checked by the insert itself (one
-    # statement fewer on the save the phone makes most); an agent without a profile has none.
+    # The behaviour named is taken at its word here and checked by the insert itself (no
+    # statement about it before); an agent without a profile has none.
     chosen = named_behaviour_id(values.get("behaviour_id"))
     try:
         form = _checked(
@@ -162,31 +162,50 @@ def add_observation(session_uuid: uuid.UUID) -> tuple[Response, int]:
         )
         occurred_at = phone_time(values.get("occurred_at"), now=now, field="occurred_at") or now
     except DomainError:
-        form = None  # refused below, once the session is known to be this manager's
-    if form is not None and not shadowing.takes_ladder_step(entry := _entry(form)):
-        # The session, its agent's place in the manager's teams and the behaviour are asked
-        # by the insert itself: the whole save is the sign-in, this statement and the commit.
-        stored = shadowing.record_in_open_session(
-            author=current_user,
-            session_key=session_uuid,
-            entry=entry,
-            client_uuid=client_uuid,
-            occurred_at=occurred_at,
-            now=now,
-        )
-        if stored is not None:
-            return jsonify(observation=_observation_json(stored, session_uuid)), 201
-        # Something did not hold: which one is asked below, one question at a time.
-        already_tried = True
-    else:
-        already_tried = False
+        # Refused once the session is known to be this manager's: outside it, a 404 comes first.
+        return _add_rule_by_rule(session_uuid, values, client_uuid, now, None, tried=False)
+    entry = _entry(form)
+    if shadowing.takes_ladder_step(entry):  # the step needs the session and agent loaded
+        return _add_rule_by_rule(session_uuid, values, client_uuid, now, (form, occurred_at))
+    # The session, its agent's place in the manager's teams and the behaviour are asked by the
+    # insert itself: the whole save is the sign-in, this statement and the commit.
+    stored = shadowing.record_in_open_session(
+        author=current_user,
+        session_key=session_uuid,
+        entry=entry,
+        client_uuid=client_uuid,
+        occurred_at=occurred_at,
+        now=now,
+    )
+    if stored is not None:
+        return jsonify(observation=_observation_json(stored, session_uuid)), 201
+    return _add_rule_by_rule(
+        session_uuid, values, client_uuid, now, (form, occurred_at), tried=True
+    )
+
+
+def _add_rule_by_rule(
+    session_uuid: uuid.UUID,
+    values: dict[str, object],
+    client_uuid: uuid.UUID,
+    now: datetime,
+    checked: tuple[ObservationForm, datetime] | None,
+    tried: bool = False,
+) -> tuple[Response, int]:
+    """The save with its session loaded, each rule asked on its own: a correction (its ladder
+    step needs them), an entry refused before the insert (`checked` None), or one the insert
+    did not store (`tried`), to answer why: 404, the session ended, its replay, or the
+    behaviour refused."""
     shadow = own_session_by_uuid_or_404(current_user, session_uuid)
+    chosen = named_behaviour_id(values.get("behaviour_id"))
     profile_id = shadow.agent.role_profile_id
     try:
-        if form is None or (profile_id is None and chosen is not None):
+        if checked is None or (profile_id is None and chosen is not None):
             allowed = {chosen} if chosen is not None and profile_id is not None else set()
             form = _checked(ObservationForm, values, behaviour_ids=allowed)
             occurred_at = phone_time(values.get("occurred_at"), now=now, field="occurred_at") or now
+        else:
+            form, occurred_at = checked
         if not shadow.is_open:
             raise SessionEnded()
     except DomainError:
@@ -196,9 +215,9 @@ def add_observation(session_uuid: uuid.UUID) -> tuple[Response, int]:
         if replayed is None:
             raise
         return jsonify(observation=_observation_json(replayed)), 200
-    if already_tried:
-        # The insert above found the session open and this manager's, and stored nothing: the
-        # entry is a replay, or its behaviour is not an active one of the profile.
+    if tried:
+        # The insert found the session open and this manager's, and stored nothing: the entry
+        # is a replay, or its behaviour is not an active one of the profile.
         observation = None
     else:
         observation = record_observation_once(
