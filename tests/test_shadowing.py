@@ -326,6 +326,21 @@ def test_correction_keeps_what_was_coached(
     assert stored.coached == "Practised the closing line together."
 
 
+def test_a_correction_without_a_behaviour_keeps_what_was_coached_too(
+    client: FlaskClient, maria: User, shadow: ShadowSession
+):
+    """It takes no ladder step, so the save is the one-statement insert."""
+    answer = client.post(
+        add_url(shadow),
+        data=entry(kind="correction", note="Rushed the close.", coached="Asked twice."),
+        headers={"HX-Request": "true"},
+    )
+    assert answer.status_code == 200
+    stored = db.session.scalars(sa.select(Observation)).one()
+    assert (stored.kind, stored.behaviour_id) == (ObservationKind.CORRECTION, None)
+    assert stored.coached == "Asked twice."
+
+
 def test_obstacle_needs_a_note(
     client: FlaskClient, maria: User, world: World, shadow: ShadowSession
 ):

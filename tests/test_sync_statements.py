@@ -463,3 +463,14 @@ def test_a_tap_sent_twice_at_once_is_answered_as_its_replay(
     assert recorded.created is False and recorded.followup.id == check_id
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowUp)) == 1
+
+
+def test_a_correction_without_a_behaviour_keeps_what_was_coached(
+    client: FlaskClient, session_uuid: str
+):
+    """No ladder step, so the one-statement insert stores it: with its coaching words."""
+    body = entry(kind="correction", note="Rushed the close", coached="Asked twice")
+    answer, seen = save(client, session_uuid, body)
+    assert answer.status_code == 201 and len(seen) == 3, seen
+    assert answer.json["observation"]["coached"] == "Asked twice"
+    assert db.session.scalar(sa.select(Observation.coached)) == "Asked twice"

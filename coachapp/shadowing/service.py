@@ -186,7 +186,7 @@ def record_observation_once(
         "kind": entry.kind,
         "behaviour_id": entry.behaviour_id,
         "note": entry.note,
-        "coached": entry.coached if entry.kind == ObservationKind.CORRECTION else "",
+        "coached": kept_coached(entry),
         "client_uuid": client_uuid,
         "occurred_at": occurred_at,
         "recorded_at": now,
@@ -243,7 +243,7 @@ def record_in_open_session(
         "kind": entry.kind,
         "behaviour_id": entry.behaviour_id,
         "note": entry.note,
-        "coached": "",
+        "coached": kept_coached(entry),
         "client_uuid": client_uuid,
         "occurred_at": occurred_at,
         "recorded_at": now,
@@ -260,6 +260,11 @@ def record_in_open_session(
         return None
     del values["session_key"]
     return Observation(id=new_id, **values)
+
+
+def kept_coached(entry: ObservationInput) -> str:
+    """What was coached is kept only for a correction (with or without a behaviour)."""
+    return entry.coached if entry.kind == ObservationKind.CORRECTION else ""
 
 
 def takes_ladder_step(entry: ObservationInput) -> bool:
@@ -346,7 +351,7 @@ def update_observation(
     observation.kind = entry.kind
     observation.behaviour_id = entry.behaviour_id
     observation.note = entry.note
-    observation.coached = entry.coached if entry.kind == ObservationKind.CORRECTION else ""
+    observation.coached = kept_coached(entry)
     observation.updated_at = now
     db.session.flush()
     if ladder is not None:

@@ -23,7 +23,7 @@ from coachapp.errors import DomainError, SessionEnded
 from coachapp.extensions import csrf, db
 from coachapp.followups import service as followups
 from coachapp.followups.forms import OutcomeForm
-from coachapp.models import FollowUp, Observation, ObservationKind, ShadowSession
+from coachapp.models import FollowUp, Observation, ShadowSession
 from coachapp.refusals import note_reason
 from coachapp.roles import role_required
 from coachapp.scope import (
@@ -166,7 +166,9 @@ def add_observation(session_uuid: uuid.UUID) -> tuple[Response, int]:
         return _add_rule_by_rule(session_uuid, values, client_uuid, now, None, tried=False)
     entry = _entry(form)
     if shadowing.takes_ladder_step(entry):  # the step needs the session and agent loaded
-        return _add_rule_by_rule(session_uuid, values, client_uuid, now, (form, occurred_at))
+        return _add_rule_by_rule(
+            session_uuid, values, client_uuid, now, (form, occurred_at), tried=False
+        )
     # The session, its agent's place in the manager's teams and the behaviour are asked by the
     # insert itself: the whole save is the sign-in, this statement and the commit.
     stored = shadowing.record_in_open_session(
@@ -190,7 +192,8 @@ def _add_rule_by_rule(
     client_uuid: uuid.UUID,
     now: datetime,
     checked: tuple[ObservationForm, datetime] | None,
-    tried: bool = False,
+    *,
+    tried: bool,
 ) -> tuple[Response, int]:
     """The save with its session loaded, each rule asked on its own: a correction (its ladder
     step needs them), an entry refused before the insert (`checked` None), or one the insert
@@ -410,8 +413,7 @@ def _entry(form: ObservationForm) -> shadowing.ObservationInput:
 
 def _holds(observation: Observation, entry: shadowing.ObservationInput) -> bool:
     held = (observation.kind, observation.behaviour_id, observation.note, observation.coached)
-    coached = entry.coached if entry.kind == ObservationKind.CORRECTION else ""
-    return held == (entry.kind, entry.behaviour_id, entry.note, coached)
+    return held == (entry.kind, entry.behaviour_id, entry.note, shadowing.kept_coached(entry))
 
 
 def _session_by_uuid(client_uuid: uuid.UUID) -> ShadowSession | None:
