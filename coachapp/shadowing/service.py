@@ -183,14 +183,7 @@ def record_observation_once(
         "session_id": session.id,
         "author_id": author.id,
         "agent_id": session.agent_id,
-        "kind": entry.kind,
-        "behaviour_id": entry.behaviour_id,
-        "note": entry.note,
-        "coached": kept_coached(entry),
-        "client_uuid": client_uuid,
-        "occurred_at": occurred_at,
-        "recorded_at": now,
-        "updated_at": None,
+        **_given_values(entry, client_uuid, occurred_at, now),
     }
     checked = behaviour_of_profile is not None and entry.behaviour_id is not None
     new_id = insert_new(
@@ -240,14 +233,7 @@ def record_in_open_session(
     values: dict[str, object] = {
         "author_id": author.id,
         "session_key": session_key,
-        "kind": entry.kind,
-        "behaviour_id": entry.behaviour_id,
-        "note": entry.note,
-        "coached": kept_coached(entry),
-        "client_uuid": client_uuid,
-        "occurred_at": occurred_at,
-        "recorded_at": now,
-        "updated_at": None,
+        **_given_values(entry, client_uuid, occurred_at, now),
     }
     by = "id" if isinstance(session_key, int) else "client_uuid"
     new_id = insert_new(
@@ -272,7 +258,23 @@ def takes_ladder_step(entry: ObservationInput) -> bool:
     return entry.kind == ObservationKind.CORRECTION and entry.behaviour_id is not None
 
 
-#: The columns of a new entry that come as bind parameters, not from its session.
+def _given_values(
+    entry: ObservationInput, client_uuid: uuid.UUID, occurred_at: datetime, now: datetime
+) -> dict[str, object]:
+    """The columns of a new entry that do not come from its session or author."""
+    return {
+        "kind": entry.kind,
+        "behaviour_id": entry.behaviour_id,
+        "note": entry.note,
+        "coached": kept_coached(entry),
+        "client_uuid": client_uuid,
+        "occurred_at": occurred_at,
+        "recorded_at": now,
+        "updated_at": None,
+    }
+
+
+#: The names of `_given_values`, bound as parameters of the one-statement insert.
 _GIVEN = (
     "kind",
     "behaviour_id",
