@@ -79,6 +79,8 @@ class Client:
         self.port = port
         self.cookies: dict[str, str] = {}
         self.csrf = ""
+        #: Times the server answered `Connection: close` (gunicorn.conf.py's keepalive_requests).
+        self.handed_back = 0
         self.conn = self._connect()
 
     def _connect(self) -> http.client.HTTPConnection:
@@ -119,6 +121,7 @@ class Client:
                 name, _, rest = raw.partition("=")
                 self.cookies[name.strip()] = rest.split(";", 1)[0]
         if response.getheader("Connection", "").lower() == "close":
+            self.handed_back += 1
             self.reconnect()
         return response.status, {"location": response.getheader("Location", "")}, text
 
@@ -273,6 +276,8 @@ class PhaseResult:
     clients: int
     elapsed: float
     samples: list[Sample] = field(default_factory=list)
+    #: Connections each gunicorn worker held at a quarter, half and three quarters of the phase.
+    splits: list[list[int]] = field(default_factory=list)
 
     @property
     def ok(self) -> list[Sample]:
@@ -314,6 +319,7 @@ class PhaseResult:
             "p50_first_third_ms": round(percentile([s.latency for s in first], 0.5) * 1000, 2),
             "p50_last_third_ms": round(percentile([s.latency for s in last], 0.5) * 1000, 2),
             "per_second_series": self.series(),
+            "connections_per_worker": self.splits,
         }
 
     def series(self) -> list[dict[str, float]]:
@@ -357,11 +363,13 @@ def run_phase(
     duration: float,
     reconnect: Any,
     between: Any = None,
+    split: Any = None,
 ) -> PhaseResult:
     """Every target in its own thread calls `call(target, n)` in a loop for `duration` seconds.
 
     Only `call` is timed; `between(target)`, when given, runs untimed before each call (its
-    time still counts in the phase's wall time, so in the rate).
+    time still counts in the phase's wall time, so in the rate). `split()`, when given, is
+    called at a quarter, half and three quarters of the phase: the connections per worker.
     """
     barrier = threading.Barrier(len(targets) + 1)
     per_thread: list[list[Sample]] = [[] for _ in targets]
@@ -399,10 +407,16 @@ def run_phase(
         thread.start()
     start_box.append(time.perf_counter() + 0.05)
     barrier.wait()
+    splits = []
+    if split is not None:
+        for quarter in (1, 2, 3):
+            time.sleep(max(0.0, start_box[0] + duration * quarter / 4 - time.perf_counter()))
+            splits.append(split())
     for thread in threads:
         thread.join(duration + REQUEST_TIMEOUT + 10)
     began = start_box[0]
     result = PhaseResult(name, len(targets), max(finished) - began if any(finished) else 0.0)
+    result.splits = splits
     for samples in per_thread:
         result.samples.extend(samples)
     return result
@@ -494,6 +508,32 @@ def wait_until_quiet(meter: CpuMeter, limit: float, threshold: float = 15.0) -> 
         waited = time.monotonic() - began
         if other < threshold or waited >= limit:
             return {"waited_s": round(waited, 1), "other_pct": other}
+
+
+def connections_per_worker(server_pid: int, port: int) -> list[int]:
+    """Established connections to `port` that each gunicorn worker holds, most first.
+
+    A keep-alive connection stays with the worker that accepted it; an uneven split makes the
+    clients of the fuller worker wait longer (benchmarks/README.md, "Connections handed back").
+    Linux /proc only; elsewhere, or if a worker just left, an empty list.
+    """
+    try:
+        established = set()
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                established.add(fields[9])  # the socket's inode
+    except (OSError, ValueError, IndexError):
+        return []
+    counts = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and CpuMeter._ticks(entry.name)[0] == server_pid:
+                sockets = (os.readlink(fd) for fd in (entry / "fd").iterdir())
+                counts.append(sum(1 for s in sockets if s[8:-1] in established))
+        except (OSError, ValueError, IndexError):
+            continue  # a process that ended while we looked
+    return sorted(counts, reverse=True)
 
 
 # --------------------------------------------------------------------------- the server
@@ -690,6 +730,9 @@ def run_level(
         if shadowing.sizes[-1] >= per_session:
             start_again(shadowing)
 
+    def split() -> list[int]:
+        return connections_per_worker(meter.server_pid, port)
+
     phases: dict[str, dict[str, Any]] = {}
     for kind in kinds:
         sender = SAVES[kind]
@@ -702,6 +745,7 @@ def run_level(
             return status
 
         cpu = meter.snapshot()
+        handed_back = sum(s.client.handed_back for s in shadowings)
         saves = run_phase(
             f"{kind}-saves-{clients}",
             shadowings,
@@ -709,16 +753,20 @@ def run_level(
             duration,
             lambda s: s.client.reconnect(),
             between=roll_over if per_session else None,
+            split=split,
         )
         saves_cpu = meter.since(cpu)
-        phases[kind] = {"phase": saves, "cpu": saves_cpu}
+        handed_back = sum(s.client.handed_back for s in shadowings) - handed_back
+        phases[kind] = {"phase": saves, "cpu": saves_cpu, "handed_back": handed_back}
     for shadowing in shadowings:
         end_session(shadowing)
         shadowing.client.close()
 
     probes = [Client(port) for _ in range(clients)]
     cpu = meter.snapshot()
-    health = run_phase(f"healthz-{clients}", probes, healthz, duration, Client.reconnect)
+    health = run_phase(
+        f"healthz-{clients}", probes, healthz, duration, Client.reconnect, split=split
+    )
     health_cpu = meter.since(cpu)
     for probe in probes:
         probe.close()
@@ -734,6 +782,7 @@ def run_level(
             "cpu": spent,
             **cpu_cost(phase, spent),
             "ratio": round(ratio, 3),
+            "connections_handed_back": run["handed_back"],
         }
     return {
         "clients": clients,
@@ -764,8 +813,9 @@ def cpu_cost(phase: PhaseResult, cpu: dict[str, float]) -> dict[str, float]:
 def markdown_table(levels: list[dict[str, Any]]) -> str:
     lines = [
         "| save | clients | saves/s | p50 ms | p95 ms | p99 ms | errors | healthz req/s "
-        "| healthz p50 ms | healthz p95 ms | ratio | server CPU ms/req | other CPU % |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| healthz p50 ms | healthz p95 ms | ratio | server CPU ms/req | other CPU % "
+        "| connections per worker |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     rows = [
         (name, level, level[key])
@@ -792,9 +842,18 @@ def markdown_table(levels: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {name} | {level['clients']} | {s['per_second']:.1f} | {s['p50_ms']:.1f} "
             f"| {s['p95_ms']:.1f} | {s.get('p99_ms', 0):.1f} | {shown} | {h['per_second']:.1f} "
-            f"| {h['p50_ms']:.1f} | {h['p95_ms']:.1f} | {ratio:.3f} | {cost} | {other} |"
+            f"| {h['p50_ms']:.1f} | {h['p95_ms']:.1f} | {ratio:.3f} | {cost} | {other} "
+            f"| {most_uneven(s.get('connections_per_worker', []))} |"
         )
     return "\n".join(lines)
+
+
+def most_uneven(splits: list[list[int]]) -> str:
+    """The split of a phase's three samples furthest from even, as "23/9"; "?" if none."""
+    splits = [split for split in splits if split]
+    if not splits:
+        return "?"
+    return "/".join(str(n) for n in max(splits, key=lambda split: split[0] - split[-1]))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

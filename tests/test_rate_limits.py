@@ -102,7 +102,7 @@ def _wait_until_up(url: str, seconds: float = 30) -> None:
 
 
 def _status(url: str) -> int:
-    # A new connection each time: gunicorn hands connections to whichever worker accepts first.
+    # A new connection each time: the kernel spreads new connections over the workers.
     try:
         with urllib.request.urlopen(url, timeout=5) as answer:
             return answer.status
