@@ -79,7 +79,7 @@ class Client:
         self.port = port
         self.cookies: dict[str, str] = {}
         self.csrf = ""
-        #: Times the server answered `Connection: close` (gunicorn.conf.py's keepalive_requests).
+        #: Times the server answered `Connection: close` (gunicorn.conf.py's pre_request).
         self.handed_back = 0
         self.conn = self._connect()
 
@@ -514,7 +514,7 @@ def connections_per_worker(server_pid: int, port: int) -> list[int]:
     """Established connections to `port` that each gunicorn worker holds, most first.
 
     A keep-alive connection stays with the worker that accepted it; an uneven split makes the
-    clients of the fuller worker wait longer (benchmarks/README.md, "Connections handed back").
+    clients of the fuller worker wait longer (benchmarks/README.md, "A socket per worker").
     Linux /proc only; elsewhere, or if a worker just left, an empty list.
     """
     try:
