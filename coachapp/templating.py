@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from coachapp import clock, dates
 from coachapp.models import ObservationKind, Role
+from coachapp.shadowing.forms import KIND_LABELS
 
 # htmx 2 would inject a <style> element (blocked by our CSP) and can evaluate strings; both off.
 # 422 and 409 answers carry a form with its error message, so they are swapped in like a 200.
@@ -54,3 +55,5 @@ def register(app: Flask) -> None:
     dates.register(app)
     # The organisation's zone for scripts that show times (the shadowing clock), as the server does.
     app.jinja_env.globals["organisation_timezone"] = lambda: clock.zone().key
+    # Lazy strings: a badge translates only the label it shows.
+    app.jinja_env.globals["kind_labels"] = KIND_LABELS

@@ -16,7 +16,7 @@ from coachapp.models import FocusItem, User
 from coachapp.parsing import parse_id
 from coachapp.roles import role_required
 from coachapp.scope import agent_or_404, visible_agents
-from coachapp.shadowing.forms import KIND_LABELS, StartSessionForm
+from coachapp.shadowing.forms import StartSessionForm
 from coachapp.threads import service as threads
 from coachapp.threads.service import may_write
 from coachapp.unit_of_work import commits
@@ -47,7 +47,6 @@ def agent(agent_id: int) -> Response:
         older=before is not None,
         log_filter=log_filter,
         behaviours=service.filter_behaviours(person),
-        kind_labels=KIND_LABELS,
         threads=threads.threads_for(shown, current_user, clock.now()),
         can_write=bool(shown) and may_write(current_user, shown[0]),
         focus_items=[i for i in service.focus_items_of(person) if i.pending],

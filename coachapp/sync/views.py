@@ -203,6 +203,8 @@ def _add_rule_by_rule(
     chosen = named_behaviour_id(values.get("behaviour_id"))
     profile_id = shadow.agent.role_profile_id
     try:
+        # Checked (again) here when it was refused before the session was known, or when it
+        # took the named behaviour at its word for an agent who turns out to have no profile.
         if checked is None or (profile_id is None and chosen is not None):
             allowed = {chosen} if chosen is not None and profile_id is not None else set()
             form = _checked(ObservationForm, values, behaviour_ids=allowed)
