@@ -46,6 +46,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     pool_checks.install()
     _init_extensions(app)
     _register_blueprints(app)
+    # Once every view, with its limits, is known.
+    ratelimits.check_only_limited_views(app, limiter)
     if app.config["STARTUP_CHECK"]:
         health.check_database_at_start(app)
 
@@ -79,7 +81,7 @@ def _init_extensions(app: Flask) -> None:
     # Times are shown in the organisation's zone; COACHAPP_TIMEZONE is only its default.
     i18n.compile_catalogues(app)
     babel.init_app(
-        app, locale_selector=i18n.select_locale, timezone_selector=organisation.zone_name
+        app, locale_selector=i18n.selected_locale, timezone_selector=organisation.zone_name
     )
     csrf.init_app(app)
     # Redis, when set, through a storage that counts in memory while Redis is down.

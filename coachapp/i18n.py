@@ -5,6 +5,7 @@ among the six, else the organisation's default language (Settings), else English
 a person (sign-in, invitations) start at the browser's languages.
 """
 
+import functools
 import json
 import os
 import tempfile
@@ -68,6 +69,17 @@ def select_locale() -> str:
     if user is not None and user.is_authenticated and is_supported(user.language):
         return user.language
     return browser_language() or organisation_language() or SOURCE_LANGUAGE
+
+
+def selected_locale() -> Locale:
+    """select_locale's choice as the Locale Flask-Babel keeps for the request, parsed once per
+    language for the process (Flask-Babel would parse the code again on every request)."""
+    return _parsed_locale(select_locale())
+
+
+@functools.cache
+def _parsed_locale(code: str) -> Locale:
+    return Locale.parse(code)
 
 
 # --- compiled catalogues ---------------------------------------------------------------------

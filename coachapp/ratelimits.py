@@ -11,6 +11,8 @@ import threading
 import time
 from typing import Any
 
+from flask import Flask
+from flask_limiter import Limiter
 from limits.storage import MemoryStorage, RedisStorage, Storage
 
 log = logging.getLogger("coachapp.ratelimit")
@@ -27,6 +29,27 @@ def storage_uri(configured: str) -> str:
     if configured.startswith(("redis://", "rediss://")):
         return SCHEME + configured
     return configured
+
+
+def check_only_limited_views(app: Flask, limiter: Limiter) -> None:
+    """Leave the limit checks to the views that have limits.
+
+    Every limit here is a view's own (`@limiter.limit`), and such a view checks its limits as it
+    is called. Flask-Limiter's hook before every request looks for default, application and
+    blueprint limits besides; with none of those it finds nothing, at a cost of every request
+    (6 per cent of an observation's save). So the hook goes, and with it the risk that a limit of
+    another kind, added one day, would silently not apply: that refuses to start instead.
+    """
+    manager = limiter.limit_manager
+    others = (
+        manager.default_limits,
+        manager.application_limits,
+        manager._blueprint_limits,  # noqa: SLF001 - Flask-Limiter has no public reader
+        limiter._meta_limits,  # noqa: SLF001 - nor for these
+    )
+    if any(others):
+        raise RuntimeError("a rate limit not of a view's own: see check_only_limited_views")
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
 
 
 class RedisWithFallback(Storage):
