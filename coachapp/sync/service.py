@@ -1,5 +1,6 @@
 """What the write API accepts: JSON objects checked field by field, and times from the phone."""
 
+import functools
 import hashlib
 import hmac
 import uuid
@@ -43,8 +44,15 @@ class Field:
 def user_tag(user: User) -> str:
     """A stable, opaque name for the signed-in person: the phone files its cached pages and its
     outbox under it, so that one person's data is never sent or shown as another's."""
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, f"offline-user:{user.known_id}".encode(), hashlib.sha256).hexdigest()[:24]
+    return _tag(str(current_app.config["SECRET_KEY"]), user.known_id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag(secret_key: str, user_id: int) -> str:
+    # Every answer to a signed-in person carries it: computed once per person and key.
+    return hmac.new(
+        secret_key.encode(), f"offline-user:{user_id}".encode(), hashlib.sha256
+    ).hexdigest()[:24]
 
 
 def read_object(payload: object, spec: dict[str, Field]) -> dict[str, object]:
