@@ -94,6 +94,39 @@ def test_htmx_save_runs_a_fixed_number_of_statements(
     assert len(statements) == EXPECTED_HTMX_SAVE_STATEMENTS, "\n".join(statements)
 
 
+def test_an_htmx_correction_draws_its_behaviour_without_asking_for_it_again(
+    client: FlaskClient, maria: User, world: World, shadow: ShadowSession
+):
+    """A correction goes rule by rule (its ladder step needs the session loaded): the chosen
+    behaviour, read as its id and name, is in the ORM session by then, so the entry drawn in the
+    answer names it and no statement reads the behaviour a second time."""
+    warm, chosen = world.behaviours[1].id, world.behaviours[0]
+    chosen_id, name, session_id = chosen.id, chosen.name, shadow.id
+    save(client, session_id, HTMX, kind="correction", behaviour_id=warm)
+    answer, statements = statements_of(
+        lambda: save(client, session_id, HTMX, kind="correction", behaviour_id=chosen_id)
+    )
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert f"<strong>Correction saved</strong>: {name}</p>" in body
+    assert f'<strong data-field="behaviour">{name}</strong>' in body
+    reads = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+    reading_the_behaviour = [sql for sql in reads if "FROM behaviour" in sql]
+    assert len(reading_the_behaviour) == 1, "\n".join(reads)
+
+
+def test_an_htmx_replay_draws_the_stored_entry_with_its_behaviour(
+    client: FlaskClient, maria: User, world: World, shadow: ShadowSession
+):
+    chosen = world.behaviours[0]
+    tap = str(uuid.uuid4())
+    first = save(client, shadow.id, HTMX, behaviour_id=chosen.id, client_uuid=tap)
+    again = save(client, shadow.id, HTMX, behaviour_id=chosen.id, client_uuid=tap)
+    assert first.status_code == again.status_code == 200
+    assert f"<strong>Strength saved</strong>: {chosen.name}</p>" in again.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 1
+
+
 def test_a_refused_htmx_save_answers_the_form_with_the_message_beside_the_note(
     client: FlaskClient, maria: User, shadow: ShadowSession
 ):
