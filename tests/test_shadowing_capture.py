@@ -113,6 +113,8 @@ def test_an_htmx_correction_draws_its_behaviour_without_asking_for_it_again(
     reads = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
     reading_the_behaviour = [sql for sql in reads if "FROM behaviour" in sql]
     assert len(reading_the_behaviour) == 1, "\n".join(reads)
+    # Put into the session as it was read, it is not written back either.
+    assert not [sql for sql in statements if sql.lstrip().upper().startswith("UPDATE BEHAVIOUR")]
 
 
 def test_an_htmx_replay_draws_the_stored_entry_with_its_behaviour(
