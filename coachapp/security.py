@@ -43,6 +43,10 @@ def static_headers(https: bool) -> dict[str, str]:
     return headers
 
 
+#: What every answer carries, over plain HTTP (False) and HTTPS (True).
+_SECURITY_HEADERS = {https: tuple(static_headers(https).items()) for https in (False, True)}
+
+
 def set_security_headers(response: Response) -> Response:
     # Added where the view set none of its own (a passkey answer sets its Referrer-Policy), in
     # one pass over the answer's headers: Werkzeug's setdefault reads them all again for each.
@@ -57,10 +61,6 @@ def set_security_headers(response: Response) -> Response:
     if request.endpoint not in NOT_PERSONAL and current_user.is_authenticated:
         headers["Cache-Control"] = "no-store"
     return response
-
-
-#: What every answer carries, over plain HTTP (False) and HTTPS (True).
-_SECURITY_HEADERS = {https: tuple(static_headers(https).items()) for https in (False, True)}
 
 
 def refuse_cross_site_writes() -> None:

@@ -112,7 +112,7 @@ class CrashAfterStoring:
             self.api_writes.append(path.removeprefix("/api/"))
 
         def answer(status: str, *args):  # type: ignore[no-untyped-def]
-            self.asked.append((environ["PATH_INFO"], int(status.split()[0])))
+            self.asked.append((path, int(status.split()[0])))
             return start_response(status, *args)
 
         return self.app(environ, answer)
