@@ -228,9 +228,13 @@ def test_kept_alive_connections_even_out_over_the_workers(tmp_path: Path):
     assert max(last) <= 21, (first, rounds, last)
     if max(first) > 21:
         assert sum(rounds) > 0, (first, rounds, last)
-    # It settles: a few connections move (a worker counts the other's connections as of the
-    # other's last request), then none.
-    assert rounds[-1] == 0 and sum(rounds) <= 20, (first, rounds, last)
+    # It settles: the connections over the share move, then none. A connection handed back
+    # lands on either worker, as the kernel hashes its new port, so moving each one takes two
+    # hand-backs on average (and a worker counts the other's connections as of the other's last
+    # request): the bound grows with what had to move, four times it and ten, far above what a
+    # random landing gives (29 / 11 needs 8 moves: 16 hand-backs on average, 42 allowed).
+    must_move = max(0, max(first) - 21)
+    assert rounds[-1] == 0 and sum(rounds) <= 4 * must_move + 10, (first, rounds, last)
 
 
 def test_a_second_server_on_the_same_port_refuses_to_start(tmp_path: Path):
