@@ -208,3 +208,64 @@ def test_undo_by_htmx_takes_the_entry_out_of_the_list(
 
 
 EXPECTED_HTMX_SAVE_STATEMENTS = 3
+
+
+def test_an_htmx_save_commits_before_it_draws_its_answer(
+    client: FlaskClient, maria: User, world: World, shadow: ShadowSession
+):
+    """SQLite's one write lock is held from the insert to the commit: the answer is drawn after
+    the commit, from what the save loaded, so other saves do not wait for the drawing."""
+    from flask import template_rendered
+
+    happened: list[str] = []
+
+    def on_statement(*args: object) -> None:
+        if str(args[2]).lstrip().upper().startswith("INSERT"):
+            happened.append("insert")
+
+    def on_commit(_connection: object) -> None:
+        happened.append("commit")
+
+    def on_drawn(_app: object, template: object, **_extra: object) -> None:
+        happened.append(f"draw {getattr(template, 'name', '')}")
+
+    event.listen(db.engine, "before_cursor_execute", on_statement)
+    event.listen(db.engine, "commit", on_commit)
+    template_rendered.connect(on_drawn)
+    try:
+        answer = save(client, shadow.id, HTMX, behaviour_id=world.behaviours[0].id)
+    finally:
+        template_rendered.disconnect(on_drawn)
+        event.remove(db.engine, "commit", on_commit)
+        event.remove(db.engine, "before_cursor_execute", on_statement)
+    assert answer.status_code == 200
+    assert happened[:3] == ["insert", "commit", "draw shadowing/_saved.html"], happened
+    assert happened.count("commit") == 1, happened
+
+
+def test_an_answer_that_fails_after_the_commit_keeps_the_entry_for_its_replay(
+    client: FlaskClient, maria: User, world: World, shadow: ShadowSession, monkeypatch
+):
+    """The drawing fails after the commit: the entry is stored whole, as when an answer is lost
+    on the way, and the same entry sent again is answered as a replay, stored once."""
+    from coachapp.shadowing import views
+
+    class DrawingFailed(Exception):
+        pass
+
+    drawn = views._saved
+
+    def failing(*args: object, **kwargs: object) -> object:
+        raise DrawingFailed
+
+    chosen, tap = world.behaviours[0], str(uuid.uuid4())
+    monkeypatch.setattr(views, "_saved", failing)
+    failed = save(client, shadow.id, HTMX, behaviour_id=chosen.id, client_uuid=tap)
+    assert failed.status_code == 500
+    monkeypatch.setattr(views, "_saved", drawn)
+    stored = db.session.scalars(sa.select(Observation)).one()
+    assert (str(stored.client_uuid), stored.behaviour_id) == (tap, chosen.id)
+    again = save(client, shadow.id, HTMX, behaviour_id=chosen.id, client_uuid=tap)
+    assert again.status_code == 200
+    assert f'id="entry-{stored.id}"' in again.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 1

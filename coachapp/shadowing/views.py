@@ -38,7 +38,7 @@ from coachapp.shadowing.forms import (
     behaviour_ids_for,
     parse_phone_time,
 )
-from coachapp.unit_of_work import commits
+from coachapp.unit_of_work import commit_before_drawing, commits
 
 bp = Blueprint("shadowing", __name__)
 #: Follow-ups listed on Today before "Show all".
@@ -165,6 +165,7 @@ def add_first_observation(agent_id: int) -> Response:
         occurred_at=parse_phone_time(form.occurred_at.data) or now,
         now=now,
     )
+    commit_before_drawing()
     if not is_fragment_request():
         return redirect(url_for("shadowing.session", session_id=shadow.id), code=303)
     # The same answer as any htmx save; the next entry from this form joins the open session.
@@ -229,6 +230,7 @@ def _add_in_loaded_session(
 
 
 def _saved_answer(session_id: int, observation: Observation, form: ObservationForm) -> Response:
+    commit_before_drawing()
     if not is_fragment_request():
         # The kind stays chosen for the next entry, with or without JavaScript.
         return redirect(
