@@ -50,7 +50,7 @@ def commit_before_drawing() -> None:
     """Commit the view's unit of work now, its writes all done, and draw its answer after.
 
     SQLite has one write lock for the whole database, held from a request's first write to its
-    commit, and every other save waits for it in sleeps of 1, 2, 5 and 10 ms: drawing the
+    commit, and every other save waits for it in sleeps of 1, 2, 5, 10 ms and more: drawing the
     capture screen's answer was 1.1 ms of the 1.4 ms its save held the lock. What the request
     loaded stays loaded, so the answer costs no statement more. A failure while drawing answers
     500 with the write stored, as when an answer is lost on the way: the form keeps the entry's
