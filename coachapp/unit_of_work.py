@@ -7,10 +7,9 @@ session is then rolled back whole, so a replay of it finds nothing half-done and
 
 import functools
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
 import sqlalchemy as sa
-from flask import g
 from sqlalchemy.exc import IntegrityError
 
 from coachapp.extensions import db
@@ -20,50 +19,56 @@ R = TypeVar("R")
 RowT = TypeVar("RowT")
 
 
-#: The `g` name that says the view has committed its unit of work already (commit_before_drawing).
-_COMMITTED = "_unit_of_work_committed"
+class DrawnAfterCommit(Generic[R]):
+    """What a `commits` view whose writes are all done returns instead of its answer: the commit
+    comes first, and `draw` builds the answer after it.
+
+    SQLite has one write lock for the whole database, held from a request's first write to its
+    commit, and every other save waits for it in sleeps of 1, 2, 5, 10 ms and more: drawing the
+    capture screen's answer was 1.1 ms of the 1.4 ms its save held the lock. What the request
+    loaded stays loaded, so the answer costs no statement more, as long as `draw` reaches it:
+    the ORM session holds objects only weakly, and the view's own names are gone by then. A
+    failure while drawing answers 500 with the write stored, as when an answer is lost on the
+    way: the form keeps the entry's id, so sending it again is a replay, answered as the first
+    time."""
+
+    def __init__(self, draw: Callable[[], R]) -> None:
+        self.draw = draw
 
 
-def commits(view: Callable[P, R]) -> Callable[P, R]:
+def commits(view: Callable[P, R | DrawnAfterCommit[R]]) -> Callable[P, R]:
     """Commit what the view did once it has built its answer (a refusal it answers with, such as
     a failed sign-in's audit row, is kept too); an exception rolls all of it back at once, so
-    that the error page is drawn from the database as it was."""
+    that the error page is drawn from the database as it was. A `DrawnAfterCommit` answer is
+    drawn after the commit instead; a row it changes raises rather than go unsaved."""
 
     @functools.wraps(view)
     def committing(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             answer = view(*args, **kwargs)
-            if not g.pop(_COMMITTED, False):
-                db.session.commit()
-            elif db.session.new or db.session.dirty or db.session.deleted:
-                raise RuntimeError("the view changed rows after committing its unit of work")
+            _commit(keep_loaded=isinstance(answer, DrawnAfterCommit))
+            if not isinstance(answer, DrawnAfterCommit):
+                return answer
+            drawn = answer.draw()
+            if db.session.new or db.session.dirty or db.session.deleted:
+                raise RuntimeError("the answer changed rows after the unit of work was committed")
+            return drawn
         except BaseException:
-            g.pop(_COMMITTED, None)
             db.session.rollback()
             raise
-        return answer
 
     return committing
 
 
-def commit_before_drawing() -> None:
-    """Commit the view's unit of work now, its writes all done, and draw its answer after.
-
-    SQLite has one write lock for the whole database, held from a request's first write to its
-    commit, and every other save waits for it in sleeps of 1, 2, 5, 10 ms and more: drawing the
-    capture screen's answer was 1.1 ms of the 1.4 ms its save held the lock. What the request
-    loaded stays loaded, so the answer costs no statement more. A failure while drawing answers
-    500 with the write stored, as when an answer is lost on the way: the form keeps the entry's
-    id, so sending it again is a replay, answered as the first time. A row changed after this
-    raises instead of being lost (see `commits`)."""
+def _commit(keep_loaded: bool) -> None:
+    """The request's one commit; `keep_loaded` keeps what it loaded for drawing the answer."""
     session = db.session()
     expire_on_commit = session.expire_on_commit
-    session.expire_on_commit = False
+    session.expire_on_commit = expire_on_commit and not keep_loaded
     try:
         db.session.commit()
     finally:
         session.expire_on_commit = expire_on_commit
-    setattr(g, _COMMITTED, True)
 
 
 def insert_once(row: RowT, find_existing: Callable[[], RowT | None]) -> RowT:

@@ -38,9 +38,11 @@ from coachapp.shadowing.forms import (
     behaviour_ids_for,
     parse_phone_time,
 )
-from coachapp.unit_of_work import commit_before_drawing, commits
+from coachapp.unit_of_work import DrawnAfterCommit, commits
 
 bp = Blueprint("shadowing", __name__)
+#: What a save answers: the page's redirect at once, or the htmx answer drawn after the commit.
+Answer = Response | DrawnAfterCommit[Response]
 #: Follow-ups listed on Today before "Show all".
 TODAY_DUE_SHOWN = 50
 #: Checks shown for each agent on Today; the agent's others wait behind "Show all".
@@ -146,7 +148,7 @@ def shadow_agent(agent_id: int) -> Response:
 @login_required
 @manager_only
 @commits
-def add_first_observation(agent_id: int) -> Response:
+def add_first_observation(agent_id: int) -> Answer:
     """The first entry on a screen with no session yet: it starts the session and is saved in
     it (or in the one already open with the agent), in one transaction."""
     agent = coachable_agent_or_404(current_user, agent_id)
@@ -165,18 +167,17 @@ def add_first_observation(agent_id: int) -> Response:
         occurred_at=parse_phone_time(form.occurred_at.data) or now,
         now=now,
     )
-    commit_before_drawing()
     if not is_fragment_request():
         return redirect(url_for("shadowing.session", session_id=shadow.id), code=303)
     # The same answer as any htmx save; the next entry from this form joins the open session.
-    return _saved(observation, form)
+    return DrawnAfterCommit(lambda: _saved(observation, form))
 
 
 @bp.post("/sessions/<int:session_id>/observations")
 @login_required
 @manager_only
 @commits
-def add_observation(session_id: int) -> Response:
+def add_observation(session_id: int) -> Answer:
     """Save one entry; htmx gets only what changed: the new entry and the confirmation."""
     chosen = _chosen_behaviour(session_id)
     form = ObservationForm(behaviour_ids={chosen.id} if chosen else set())
@@ -201,12 +202,12 @@ def add_observation(session_id: int) -> Response:
 
 def _add_in_loaded_session(
     session_id: int, form: ObservationForm, chosen: Behaviour | None, tried: bool
-) -> Response:
+) -> Answer:
     """The save with its session loaded: a correction (its ladder step needs it), or an entry
     the insert above (`tried`) did not store, to find out why and answer it."""
     shadow = own_session_or_404(current_user, session_id)
     if chosen is not None:
-        _known_to_the_session(chosen)
+        chosen = _known_to_the_session(chosen)
     if form.errors:
         if form.client_uuid.errors:  # a broken or stale form: give the next tap a fresh id
             form.client_uuid.data = str(uuid.uuid4())
@@ -226,17 +227,19 @@ def _add_in_loaded_session(
         # The form comes back with the manager's typing and the reason beside it.
         form.note.errors.append(refusal.message)
         return _capture_page(shadow, form, status=refusal.status_code)
+    if chosen is not None and observation.behaviour_id == chosen.id:
+        # Held by the entry, the behaviour outlives this view: the answer is drawn after it.
+        set_committed_value(observation, "behaviour", chosen)
     return _saved_answer(shadow.id, observation, form)
 
 
-def _saved_answer(session_id: int, observation: Observation, form: ObservationForm) -> Response:
-    commit_before_drawing()
+def _saved_answer(session_id: int, observation: Observation, form: ObservationForm) -> Answer:
     if not is_fragment_request():
         # The kind stays chosen for the next entry, with or without JavaScript.
         return redirect(
             url_for("shadowing.session", session_id=session_id, kind=form.kind.data), code=303
         )
-    return _saved(observation, form)
+    return DrawnAfterCommit(lambda: _saved(observation, form))
 
 
 @bp.get("/observations/<int:observation_id>/edit")
@@ -379,13 +382,17 @@ def _chosen_behaviour(session_id: int) -> Behaviour | None:
     return None if row is None else Behaviour(id=row.id, name=row.name)
 
 
-def _known_to_the_session(behaviour: Behaviour) -> None:
-    """The chosen behaviour (id and name) in the ORM session, unless it has it already: the
-    entry drawn in the answer then finds its behaviour without asking the database again."""
+def _known_to_the_session(behaviour: Behaviour) -> Behaviour:
+    """The chosen behaviour (id and name) in the ORM session, unless it has it already; the
+    session's own comes back. The entry drawn in the answer then finds its behaviour without
+    asking the database again."""
     key = sa.inspect(Behaviour).identity_key_from_primary_key((behaviour.id,))
-    if key not in db.session.identity_map:
-        make_transient_to_detached(behaviour)
-        db.session.add(behaviour)
+    known = db.session.identity_map.get(key)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
+    make_transient_to_detached(behaviour)
+    db.session.add(behaviour)
+    return behaviour
 
 
 #: Built once: every save that names a behaviour runs it.
